@@ -1,0 +1,46 @@
+# The two commands of the README: `make demo` and `make test`.
+# Each creates .venv with the machine's Python (3.11 or newer) if it is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint typecheck pytest fuzz bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nkt-motion needs Python >= 3.11, found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(BIN)/nkt-motion simulate --out demo-output --seed 7
+	$(BIN)/nkt-motion info demo-output
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests benchmarks data/samples
+	$(BIN)/ruff format --check src tests benchmarks data/samples
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy --strict src/
+
+pytest: $(VENV)/.installed-test
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+fuzz: $(VENV)/.installed-test
+	NKT_FUZZ_EXAMPLES=1000000 $(BIN)/pytest -q tests -k fuzz
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/bench_emg.py
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
