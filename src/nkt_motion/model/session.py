@@ -491,10 +491,16 @@ class Session:
 
 
 def _clip_intervals(df: pd.DataFrame, lo: float, hi: float) -> pd.DataFrame:
-    """Keep rows whose [onset, onset+duration] meets [lo, hi), clipped to it."""
+    """Keep rows whose interval overlaps [lo, hi), clipped to it.
+
+    An interval that only touches ``lo`` is dropped; a zero-length row is kept
+    when its instant lies inside [lo, hi).
+    """
     start = df["onset"].to_numpy(dtype=float)
     end = start + df["duration"].to_numpy(dtype=float)
-    keep = (end >= lo) & (start < hi) if len(df) else np.zeros(0, bool)
+    overlaps = (end > lo) & (start < hi)
+    instant = (end == start) & (start >= lo) & (start < hi)
+    keep = overlaps | instant
     out = df.loc[keep].copy()
     new_start = np.clip(start[keep], lo, hi)
     new_end = np.clip(end[keep], lo, hi)
