@@ -501,7 +501,7 @@ def _clip_intervals(df: pd.DataFrame, lo: float, hi: float) -> pd.DataFrame:
     overlaps = (end > lo) & (start < hi)
     instant = (end == start) & (start >= lo) & (start < hi)
     keep = overlaps | instant
-    out = df.loc[keep].copy()
+    out: pd.DataFrame = df.loc[keep].copy()
     new_start = np.clip(start[keep], lo, hi)
     new_end = np.clip(end[keep], lo, hi)
     out["onset"] = new_start
