@@ -21,6 +21,13 @@ from nkt_motion.errors import (
     ValidationError,
     VocabularyError,
 )
+from nkt_motion.io import (
+    read,
+    read_elderly_cohort,
+    read_elderly_hold,
+    read_santuz_walking,
+    write_bids,
+)
 from nkt_motion.model import (
     Channel,
     Session,
@@ -68,4 +75,9 @@ __all__ = [
     "muscle_id",
     "parse_channel_label",
     "parse_event_label",
+    "read",
+    "read_elderly_cohort",
+    "read_elderly_hold",
+    "read_santuz_walking",
+    "write_bids",
 ]
