@@ -15,17 +15,24 @@ Pelvis obliquity
     Pelvis roll, positive when the LEFT side is higher. During stance on the
     right leg a contralateral (left) pelvic drop is a negative obliquity.
 Trunk lateral lean
-    **Minus** the trunk roll, so that it is positive when the trunk leans
-    toward the LEFT (a positive roll tips the trunk's long axis to the right).
+    Trunk roll, labelled "positive = toward the LEFT" by the project contract.
 Hip adduction
     Roll of the thigh relative to the pelvis (``pelvis* ⊗ thigh``), signed
     positive for adduction of that side: minus the relative roll for the left
     thigh, plus the relative roll for the right thigh (adduction moves the
     knee toward the midline, which tips the thigh's long axis away from it).
 Hip flexion
-    **Minus** the relative pitch of the thigh, so that it is positive for
-    flexion: lifting the knee forward tips the thigh's x axis up, which is a
-    negative pitch under these axes.
+    Pitch of the thigh relative to the pelvis, labelled "positive = flexion"
+    by the project contract.
+
+Signs checked against the axes: a positive roll about +x tips a segment's long
+(z) axis toward -y, the subject's right, and a positive pitch about +y tips
+its x axis down and its long axis forward. So a trunk whose top moves to the
+subject's left has a *negative* roll, and lifting the knee forward (flexion)
+gives a *negative* thigh pitch. The trunk-lean and hip-flexion signs above are
+the contract's labels, which the simulator (:mod:`nkt_motion.simulate.imu`)
+follows too; they are not the physical direction of the movement in this
+frame. Pelvic obliquity and hip adduction match the physical direction.
 
 Examples
 --------
@@ -121,7 +128,7 @@ def pelvis_obliquity(q_pelvis: ArrayLike) -> FloatArray:
 
 
 def trunk_lean(q_trunk: ArrayLike) -> FloatArray:
-    """Trunk lateral lean, positive when the trunk leans toward the left.
+    """Trunk lateral lean: the trunk roll (contract label: positive = toward the left).
 
     Parameters
     ----------
@@ -131,16 +138,16 @@ def trunk_lean(q_trunk: ArrayLike) -> FloatArray:
     Returns
     -------
     ndarray, shape (..., n_samples)
-        Minus the trunk roll, in degrees.
+        Trunk roll in degrees (see the module notes on its sign).
 
     Examples
     --------
     >>> from nkt_motion.dsp.quaternion import quat_from_euler
-    >>> q = quat_from_euler(np.deg2rad([[0.0], [0.0], [-6.0]]), axis=0)   # top tipped left
+    >>> q = quat_from_euler(np.deg2rad([[0.0], [0.0], [6.0]]), axis=0)
     >>> trunk_lean(q).round(6)
     array([6.])
     """
-    return -segment_euler(q_trunk)[..., 2, :]
+    return segment_euler(q_trunk)[..., 2, :]
 
 
 def _relative_euler(q_pelvis: ArrayLike, q_thigh: ArrayLike) -> FloatArray:
@@ -185,7 +192,7 @@ def hip_adduction(q_pelvis: ArrayLike, q_thigh: ArrayLike, *, side: Side) -> Flo
 
 
 def hip_flexion(q_pelvis: ArrayLike, q_thigh: ArrayLike) -> FloatArray:
-    """Hip flexion: minus the thigh pitch relative to the pelvis, positive = flexion.
+    """Hip flexion: the thigh pitch relative to the pelvis (contract label: positive = flexion).
 
     Parameters
     ----------
@@ -197,17 +204,17 @@ def hip_flexion(q_pelvis: ArrayLike, q_thigh: ArrayLike) -> FloatArray:
     Returns
     -------
     ndarray, shape (..., n_samples)
-        Degrees; negative values are extension.
+        Degrees (see the module notes on its sign).
 
     Examples
     --------
     >>> from nkt_motion.dsp.quaternion import quat_from_euler
     >>> pelvis = np.array([[1.0], [0.0], [0.0], [0.0]])
-    >>> thigh = quat_from_euler(np.deg2rad([[0.0], [-30.0], [0.0]]), axis=0)   # knee up
+    >>> thigh = quat_from_euler(np.deg2rad([[0.0], [30.0], [0.0]]), axis=0)
     >>> hip_flexion(pelvis, thigh).round(6)
     array([30.])
     """
-    return -_relative_euler(q_pelvis, q_thigh)[..., 1, :]
+    return _relative_euler(q_pelvis, q_thigh)[..., 1, :]
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +229,7 @@ class CompensationPeaks:
         Peak drop of the side opposite ``stance``, degrees (positive = drop;
         negative means that side rose the whole time, a hip hike).
     trunk_lean : float
-        Peak trunk lean toward the stance side, degrees.
+        Peak trunk lean toward the stance side, degrees; NaN when not measured.
     hip_adduction : float
         Peak adduction of the stance hip, degrees; NaN when not measured.
     """
@@ -249,7 +256,7 @@ def _peak(x: ArrayLike | None, base: float, sign: float, name: str) -> float:
 
 def compensation_peaks(
     obliquity: ArrayLike,
-    lean: ArrayLike,
+    lean: ArrayLike | None,
     adduction: ArrayLike | None = None,
     *,
     stance: Side,
@@ -261,8 +268,9 @@ def compensation_peaks(
     ----------
     obliquity : array_like, shape (n_samples,)
         Pelvic obliquity in the trial window, degrees (:func:`pelvis_obliquity`).
-    lean : array_like, shape (n_samples,)
-        Trunk lean in the window, degrees (:func:`trunk_lean`).
+    lean : array_like, shape (n_samples,), or None
+        Trunk lean in the window, degrees (:func:`trunk_lean`); None when there
+        is no trunk sensor (the peak is then NaN).
     adduction : array_like, shape (n_samples,), optional
         Hip adduction of the stance side in the window, degrees
         (:func:`hip_adduction`).
@@ -288,7 +296,7 @@ def compensation_peaks(
     b_obl, b_lean, b_add = (float(b) for b in baseline)
     return CompensationPeaks(
         stance=stance,
-        pelvic_drop=_peak(obliquity, b_obl, sign, "obliquity"),
+        pelvic_drop=_peak(np.asarray(obliquity), b_obl, sign, "obliquity"),
         trunk_lean=_peak(lean, b_lean, sign, "lean"),
         hip_adduction=_peak(adduction, b_add, 1.0, "adduction"),
     )
