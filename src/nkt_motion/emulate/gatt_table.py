@@ -249,5 +249,5 @@ def property_flags(properties: Sequence[str]) -> int:
     """
     mask = 0
     for name in properties:
-        mask |= _FLAGS[name]
+        mask |= int(_FLAGS[name])
     return mask
