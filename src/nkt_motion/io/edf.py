@@ -321,6 +321,37 @@ def physical_bound(x: NDArray[np.float64]) -> float:
     return float(f"{math.ceil(m / step - 1e-9) * step:.{max(0, 1 - e)}f}")
 
 
+def to_digital(x: NDArray[np.float64], bound: float) -> NDArray[np.int32]:
+    """Convert physical samples to 24-bit BDF integers, rounding to the nearest step.
+
+    EDFlib truncates when it converts; rounding here keeps the error within half
+    a step. The reader's inverse is ``phys = step * (offset + digital)`` with
+    ``step = 2 * bound / (dmax - dmin)`` and ``offset = bound / step - dmax``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_samples,)
+        Physical samples, all within ``[-bound, bound]``.
+    bound : float
+        Physical maximum (the minimum is ``-bound``).
+
+    Returns
+    -------
+    ndarray of int32, shape (n_samples,)
+        Digital samples.
+
+    Examples
+    --------
+    >>> to_digital(np.array([-1.0, 0.0, 1.0]), 1.0).tolist()
+    [-8388608, 0, 8388607]
+    """
+    dmin, dmax = BDF_DIGITAL
+    step = 2 * bound / (dmax - dmin)
+    offset = bound / step - dmax
+    digital = np.rint(x / step - offset)
+    return np.clip(digital, dmin, dmax).astype(np.int32)
+
+
 def _signal_header(
     ch: Channel, fs: float, x: NDArray[np.float64], path: Path
 ) -> dict[str, str | int | float | None]:
@@ -396,32 +427,42 @@ def write_bdf(
         block = np.zeros((s.n_channels, total))
         block[:, pads[s.name] : pads[s.name] + s.n_samples] = np.nan_to_num(s.data, nan=0.0)
         for ch, row in zip(s.channels, block, strict=True):
-            headers.append(_signal_header(ch, s.fs, row, path))
-            signals.append(np.ascontiguousarray(row))
-    _write_file(path, headers, signals, annotations, origin=origin, record=d, subject=subject)
+            header = _signal_header(ch, s.fs, row, path)
+            headers.append(header)
+            signals.append(to_digital(row, float(header["physical_max"])))  # type: ignore[arg-type]
+    _write_file(
+        path, headers, signals, annotations, origin=origin, record=d, subject=subject, n_rec=n_rec
+    )
     return pads
 
 
 def _write_file(
     path: Path,
     headers: list[dict[str, str | int | float | None]],
-    signals: list[NDArray[np.float64]],
+    signals: list[NDArray[np.int32]],
     annotations: pd.DataFrame,
     *,
     origin: float,
     record: float,
     subject: str,
+    n_rec: int,
 ) -> None:
     writer = pyedflib.EdfWriter(str(path), len(headers), file_type=pyedflib.FILETYPE_BDFPLUS)
     try:
         writer.setSignalHeaders(headers)
         writer.setPatientCode(subject)
+        # EDFlib stores about one annotation per second per annotation signal
+        seconds = max(1, math.floor(n_rec * record))
+        n_sig = math.ceil(len(annotations) / seconds) + 1
+        if n_sig > 64:
+            logger.warning("%s: %d annotations exceed BDF+ capacity", path, len(annotations))
+        writer.set_number_of_annotation_signals(min(n_sig, 64))
         with warnings.catch_warnings():
             # pyedflib warns on any explicit record duration; ours is chosen so
             # that every rate has a whole number of samples per record.
             warnings.filterwarnings("ignore", "Forcing a specific record_duration")
             writer.setDatarecordDuration(record)
-        writer.writeSamples(signals)
+        writer.writeSamples(signals, digital=True)
         onsets = annotations["onset"].to_numpy(dtype=float) - origin
         durations = annotations["duration"].to_numpy(dtype=float)
         for onset, duration, text in zip(onsets, durations, annotations["text"], strict=True):
