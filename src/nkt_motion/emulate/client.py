@@ -133,6 +133,12 @@ class EmulatedClient(BaseBleakClient):
         return self._mtu
 
     @property
+    def disconnect_reason(self) -> int | None:
+        """HCI reason of the last disconnection (0x08 after a link loss), or None."""
+        lost = self._lost
+        return lost.result() if lost is not None and lost.done() else None
+
+    @property
     def is_connected(self) -> bool:
         """Whether the link to the peripheral is up."""
         return self._lost is not None and not self._lost.done()

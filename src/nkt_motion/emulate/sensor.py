@@ -96,6 +96,8 @@ class EmulatedSensor:
         self._tasks: set[asyncio.Task[None]] = set()
         #: Characteristic UUID -> every value written to it, in order.
         self.writes: dict[str, list[bytes]] = {}
+        #: HCI reason of every disconnection, in order.
+        self.disconnections: list[int] = []
 
     def __repr__(self) -> str:
         state = "attached" if self._node is not None else "detached"
@@ -223,6 +225,7 @@ class EmulatedSensor:
 
     def _on_disconnection(self, reason: int) -> None:
         logger.debug("sensor %s disconnected, reason 0x%02X", self.address, reason)
+        self.disconnections.append(reason)
         if not self.connections:
             self._spawn(self.stop_streams())
 
