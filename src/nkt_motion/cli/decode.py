@@ -82,9 +82,10 @@ def run(args: argparse.Namespace) -> int:
     Returns
     -------
     int
-        0 on success. Chunks with a device time also get ``sample_times_ns``. Bad hex, an unknown characteristic or an undecodable
-        payload raise an :class:`~nkt_motion.errors.NktMotionError`, which the
-        command line reports on stderr with exit status 2.
+        0 on success (chunks with a device time also get ``sample_times_ns``).
+        Bad hex, an unknown characteristic or an undecodable payload raise an
+        :class:`~nkt_motion.errors.NktMotionError`, which the command line reports
+        on stderr with exit status 2.
 
     Examples
     --------
