@@ -6,9 +6,9 @@ Each check has a documented threshold and, when it fails, a plain-language reaso
   the electrode is probably off or disconnected.
 - ``clipping``: fraction of samples at the observed minimum or maximum (the
   amplifier rails); above 0.01 the signal is saturating.
-- ``mains``: fraction of the 20-450 Hz power within +/-2 Hz of the mains
-  frequency and its harmonics (Welch, 1 Hz bins); above 0.10 the notch is needed
-  or an electrode has poor contact. Clean EMG puts about 1-2 % there.
+- ``mains``: fraction of the 20-450 Hz power within +/-1 Hz of the mains
+  frequency (Welch, 1 Hz bins); above 0.10 the notch is needed or an electrode
+  has poor contact. Clean EMG puts about 1 % there (3 bins of about 430).
 - ``baseline_noise``: RMS of the quietest 100 ms blocks (10th percentile), in
   the signal unit; judged only against ``noise_limit`` when given, since gain
   and unit differ between sensors.
@@ -54,8 +54,7 @@ def _clip_fraction(x: FloatArray) -> FloatArray:
 def _mains_fraction(x: FloatArray, fs: float, mains: float) -> FloatArray:
     f, p = signal.welch(x, fs=fs, nperseg=min(x.shape[-1], round(fs)), axis=-1)
     band = (f >= 20.0) & (f <= min(450.0, fs / 2))
-    k = np.round(f / mains)
-    near = (k >= 1) & (np.abs(f - k * mains) <= 2.0) & band
+    near = np.abs(f - mains) <= 1.0 + 1e-9
     total = p[..., band].sum(axis=-1)
     out: FloatArray = np.divide(
         p[..., near].sum(axis=-1), total, out=np.zeros_like(total), where=total > 0
@@ -164,7 +163,7 @@ def check_quality(
                 th["mains"],
                 hum[i] <= th["mains"],
                 f"{ch} carries mains interference: {100 * hum[i]:.0f} % of the EMG-band "
-                f"power is at {mains:g} Hz and its harmonics",
+                f"power is at {mains:g} Hz",
             ),
             _row(
                 stream,
