@@ -15,7 +15,7 @@ from nkt_motion.vocab import MUSCLES, parse_channel_label, parse_event_label
 
 def quantum(stream: nm.Stream) -> np.ndarray:
     """Largest BDF quantisation step per channel (24-bit, range from the data)."""
-    from nkt_motion.io.edf import physical_bound
+    from nkt_motion.io.bdf_write import physical_bound
 
     bounds = np.array([physical_bound(np.nan_to_num(row)) for row in stream.data])
     return 2 * bounds / (2**24 - 1)

@@ -17,7 +17,6 @@ treats ``BAD_`` annotations as bad segments. On reading, these rows become
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
@@ -295,31 +294,3 @@ def nan_gaps(stream: Stream, *, reason: str = "missing samples") -> pd.DataFrame
         (ends - starts) / stream.fs,
         [reason] * len(rows),
     )
-
-
-def finite_or_raise(value: float, *, what: str, path: str | Path) -> float:
-    """Return ``value`` as float, or raise if it is not finite.
-
-    Parameters
-    ----------
-    value : float
-        A number read from a file.
-    what : str
-        Its name for the message.
-    path : str or Path
-        The file.
-
-    Returns
-    -------
-    float
-        The value.
-
-    Examples
-    --------
-    >>> finite_or_raise(2.0, what="fs", path="x.csv")
-    2.0
-    """
-    out = float(value)
-    if not math.isfinite(out):
-        raise FileFormatError(f"{what} must be finite, got {value!r}", path=path)
-    return out

@@ -39,7 +39,7 @@ import pandas as pd
 
 from nkt_motion.errors import FileFormatError, ValidationError
 from nkt_motion.io._common import IMU_KINDS, apply_gaps, format_gap_label, nan_gaps
-from nkt_motion.io.edf import write_bdf
+from nkt_motion.io.bdf_write import write_bdf
 from nkt_motion.model import Channel, Session, Stream
 
 __all__ = ["BIDS_VERSION", "write_bids"]
