@@ -16,6 +16,9 @@ Examples
 from nkt_motion.emulate.bus import CENTRAL_ADDRESS, BusNode, VirtualBus
 from nkt_motion.emulate.client import ATT_MTU, EmulatedClient
 from nkt_motion.emulate.gatt_table import CharacteristicSpec, GattRefusal, ServiceSpec
+from nkt_motion.emulate.myo_sensor import MyoSensor
+from nkt_motion.emulate.nkt_sensor import NktSensor
+from nkt_motion.emulate.profiles import ProfileSensor, SignalSource, array_source
 from nkt_motion.emulate.scanner import EmulatedScanner
 from nkt_motion.emulate.sensor import LINK_LOSS_REASON, EmulatedSensor
 from nkt_motion.emulate.streaming import DeviceClock, Faults, NotificationStream, PacketSource
@@ -32,8 +35,13 @@ __all__ = [
     "EmulatedSensor",
     "Faults",
     "GattRefusal",
+    "MyoSensor",
+    "NktSensor",
     "NotificationStream",
     "PacketSource",
+    "ProfileSensor",
     "ServiceSpec",
+    "SignalSource",
     "VirtualBus",
+    "array_source",
 ]

@@ -293,7 +293,12 @@ class EmulatedSensor:
             await device.notify_subscriber(connection, char, payload)
 
     def start_stream(
-        self, uuid: str, source: PacketSource, *, rate_hz: float
+        self,
+        uuid: str,
+        source: PacketSource,
+        *,
+        rate_hz: float,
+        route: Callable[[int], str] | None = None,
     ) -> NotificationStream:
         """Start notifying ``uuid`` at ``rate_hz`` packets per device second.
 
@@ -305,6 +310,9 @@ class EmulatedSensor:
             ``(seq, device_time_s) -> bytes`` or an iterator of payloads.
         rate_hz : float
             Packet rate on the device clock.
+        route : callable or None
+            ``seq -> uuid`` when packets rotate over several characteristics
+            (the Myo's four EMG characteristics); default: all to ``uuid``.
 
         Returns
         -------
@@ -321,8 +329,8 @@ class EmulatedSensor:
         if old is not None and old.running:
             raise AcquisitionError(f"{key} is already streaming", sensor=self.address)
 
-        async def send(payload: bytes) -> None:
-            await self.notify(key, payload)
+        async def send(seq: int, payload: bytes) -> None:
+            await self.notify(key if route is None else route(seq), payload)
 
         stream = NotificationStream(
             send,

@@ -178,7 +178,7 @@ class NotificationStream:
     Parameters
     ----------
     send : callable
-        ``async (payload: bytes) -> None`` that notifies the subscribers.
+        ``async (seq: int, payload: bytes) -> None`` that notifies the subscribers.
     source : PacketSource
         Gives the payload of packet ``seq`` at device time ``t`` seconds.
     rate_hz : float
@@ -194,7 +194,7 @@ class NotificationStream:
 
     Examples
     --------
-    >>> async def send(payload: bytes) -> None:
+    >>> async def send(seq: int, payload: bytes) -> None:
     ...     pass
     >>> stream = NotificationStream(send, lambda seq, t: bytes(4), rate_hz=100.0)
     >>> stream.sent, stream.dropped
@@ -203,7 +203,7 @@ class NotificationStream:
 
     def __init__(
         self,
-        send: Callable[[bytes], Awaitable[None]],
+        send: Callable[[int, bytes], Awaitable[None]],
         source: PacketSource,
         *,
         rate_hz: float,
@@ -299,7 +299,7 @@ class NotificationStream:
         if self.faults.drops_periodically(seq) or random_drop:
             self.dropped.append(seq)
         else:
-            await self._send(payload)
+            await self._send(seq, payload)
             self.sent += 1
         for kind, after in (
             ("disconnect", self.faults.disconnect_after),
