@@ -150,3 +150,13 @@ def test_user_protocol_may_not_reuse_a_builtin_name(tmp_path):
 def test_missing_user_directory_is_an_error(tmp_path):
     with pytest.raises(ProtocolFileError, match="does not exist"):
         list_protocols(user_dir=tmp_path / "nope")
+
+
+def test_readme_example_is_a_valid_protocol(tmp_path):
+    readme = resources.files("nkt_motion.protocols").joinpath("README.md").read_text("utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "my_test.toml"
+    path.write_text(example, encoding="utf-8")
+    p = load_protocol(path)
+    assert p.event_labels() == ("pre/test/GMED", "correction", "post/test/GMED")
+    assert p.imu == () and p.kinematic_signs == ()
