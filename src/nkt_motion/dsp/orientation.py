@@ -181,6 +181,15 @@ def _gravity_gradient(q: Quat, a: FloatArray) -> Quat:
     )
 
 
+def _cross(u: FloatArray, v: tuple[FloatArray, FloatArray, FloatArray]) -> FloatArray:
+    """Cross product of ``(3, S)`` rows, without the overhead of ``np.cross``."""
+    out = np.empty_like(u)
+    out[0] = u[1] * v[2] - u[2] * v[1]
+    out[1] = u[2] * v[0] - u[0] * v[2]
+    out[2] = u[0] * v[1] - u[1] * v[0]
+    return out
+
+
 def _run(
     step: Callable[[Quat, int], Quat], q0: FloatArray, n: int, lead: tuple[int, ...]
 ) -> FloatArray:
@@ -321,9 +330,7 @@ def mahony(
 
     def step(q: Quat, k: int) -> Quat:
         w, x, y, z = q
-        err = np.cross(
-            a[k], [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], axis=0
-        )
+        err = _cross(a[k], (2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)))
         if m is not None:
             bx, bz = _earth_field(q, m[k])
             vm = (
@@ -331,7 +338,7 @@ def mahony(
                 2 * bx * (x * y - w * z) + 2 * bz * (y * z + w * x),
                 2 * bx * (x * z + w * y) + bz * (1 - 2 * (x * x + y * y)),
             )
-            err += np.cross(m[k], vm, axis=0)
+            err = err + _cross(m[k], vm)
         integral[...] += err * dt
         inc = g[k] + (kp * dt) * err + (ki * dt) * integral
         return _normalised(_gyro_step(q, inc[0], inc[1], inc[2]))
