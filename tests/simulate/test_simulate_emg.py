@@ -66,6 +66,23 @@ def test_noise_free_plateau_rms_is_exactly_the_truth():
         assert np.sqrt(np.mean(x[lo:hi] ** 2)) == pytest.approx(row.plateau_rms_uv, rel=1e-9)
 
 
+def test_event_rms_and_event_ratio_against_the_noise_free_signal():
+    sim = simulate(_noise_free())
+    emg = sim.session["emg"]
+    acts = sim.truth.activations
+    rms = {}
+    for row in acts.itertuples():
+        x = _window(emg.data[emg.channel_index(row.channel)], row.start_s, row.stop_s)
+        rms[(row.label, row.trial, row.code)] = np.sqrt(np.mean(x**2))
+        assert row.event_rms_uv == pytest.approx(rms[(row.label, row.trial, row.code)], rel=1e-3)
+        assert row.event_rms_uv < row.plateau_rms_uv
+    for row in sim.truth.ratios.itertuples():
+        t = rms[(row.label, row.trial, "GMED")] / rms[("ref/GMED", 0, "GMED")]
+        p = rms[(row.label, row.trial, row.partner)] / rms[(f"ref/{row.partner}", 0, row.partner)]
+        assert row.event_ratio == pytest.approx(t / p, rel=2e-3)
+        assert row.event_ratio == pytest.approx(row.ratio, rel=0.05)
+
+
 def test_onset_truth_is_where_the_noise_free_signal_starts():
     sim = simulate(_noise_free())
     emg = sim.session["emg"]
@@ -122,8 +139,9 @@ def test_mains_is_at_exactly_the_power_line_frequency(freq):
     base = _noise_free(power_line_hz=freq)
     with_mains = base.replace(emg=EmgModel(0.0, mains_uv=20.0, mains_harmonics=(0.5,)))
     x0 = simulate(base).session["emg"].data[1]
-    x1 = simulate(with_mains).session["emg"].data[1]
-    assert simulate(with_mains).session.meta["power_line_freq"] == freq
+    sim = simulate(with_mains)
+    x1 = sim.session["emg"].data[1]
+    assert sim.session.meta["power_line_freq"] == freq
     spectrum = 2 * np.abs(np.fft.rfft(x1 - x0)) / x0.size
     f = np.fft.rfftfreq(x0.size, 1 / FS)
     assert f[np.argmax(spectrum)] == freq

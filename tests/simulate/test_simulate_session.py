@@ -134,9 +134,9 @@ def test_sixty_second_four_muscle_session_is_fast():
     extra = MuscleSpec("GMAX", 70.0, pre=Activation(0.3), post=Activation(0.3))
     sc = sc.replace(muscles=(*sc.muscles, extra))
     simulate(sc)  # warm imports
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     sim = simulate(sc)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert sim.session["emg"].n_channels == 4
     assert sim.session.duration >= 60.0
     assert elapsed < 1.0

@@ -44,13 +44,17 @@ class Truth:
         One row per reference contraction and per test trial and muscle: level,
         onset (``onset_s`` on the session clock and ``onset_rel_s`` after the
         event start), plateau bounds and ``plateau_rms_uv`` (RMS of the
-        noise-free EMG over the plateau, uV); see
-        :func:`~nkt_motion.simulate.schedule.draw_activations`.
+        noise-free EMG over the plateau, uV) and ``event_rms_uv`` (RMS of the
+        noise-free EMG over the whole event window, onset and ramps included,
+        uV); see :func:`~nkt_motion.simulate.schedule.draw_activations`.
     ratios : pandas.DataFrame
         One row per test trial and partner: ``tested_level``, ``partner_level``,
         ``ratio`` (tested level / partner level, i.e. the ratio of normalised
-        plateau amplitudes) and ``partner_lead_ms`` (tested onset minus partner
-        onset in ms; positive when the partner fires first).
+        plateau amplitudes), ``event_ratio`` (the same with RMS over the whole
+        event windows, each normalised to the RMS over its ``ref/<CODE>`` event
+        window; differs from ``ratio`` by the onsets and ramps, a few per cent)
+        and ``partner_lead_ms`` (tested onset minus partner onset in ms; positive
+        when the partner fires first).
     kinematics : pandas.DataFrame
         One row per test trial: peak pelvic drop, pelvis obliquity, trunk lean and
         roll, hip adduction and flexion in deg; see
@@ -92,8 +96,28 @@ class SimulatedSession:
         return f"<SimulatedSession {self.session!r} | seed {self.scenario.seed}>"
 
 
+def _event_rms(
+    sc: Scenario, acts: pd.DataFrame, clean: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """RMS (uV) of the noise-free EMG over each activation's whole event window."""
+    row = {c: i for i, c in enumerate(sc.codes)}
+    bounds = np.ceil(acts[["start_s", "stop_s"]].to_numpy(dtype=float) * sc.fs_emg - 1e-9)
+    out = [
+        float(np.sqrt(np.mean(clean[row[str(code)], int(lo) : int(hi)] ** 2)))
+        for code, (lo, hi) in zip(acts["code"], bounds, strict=True)
+    ]
+    return np.asarray(out, dtype=np.float64)
+
+
+def _normalised_event_rms(acts: pd.DataFrame) -> pd.Series:
+    ref = acts[acts["phase"] == "ref"].set_index("code")["event_rms_uv"]
+    return acts["event_rms_uv"] / acts["code"].map(ref)
+
+
 def _ratios(sc: Scenario, acts: pd.DataFrame) -> pd.DataFrame:
-    tests = acts[acts["phase"].isin(["pre", "post"])]
+    tests = acts[acts["phase"].isin(["pre", "post"])].assign(
+        event_level=_normalised_event_rms(acts)
+    )
     keys = ["phase", "label", "trial", "start_s"]
     tested = tests[tests["code"] == sc.tested].set_index(keys)
     frames = []
@@ -107,6 +131,7 @@ def _ratios(sc: Scenario, acts: pd.DataFrame) -> pd.DataFrame:
                     "tested_level": tested["level"],
                     "partner_level": part["level"],
                     "ratio": tested["level"] / part["level"],
+                    "event_ratio": tested["event_level"] / part["event_level"],
                     "partner_lead_ms": 1000.0 * (tested["onset_s"] - part["onset_s"]),
                 }
             ).reset_index()
@@ -211,7 +236,8 @@ def simulate(scenario: Scenario) -> SimulatedSession:
     r_act, r_kin = (np.random.default_rng(s) for s in s_draw.spawn(2))
     acts = draw_activations(scenario, windows, r_act)
     kin = draw_kinematics(scenario, windows, r_kin)
-    emg = synthesize_emg(scenario, acts, duration, seed=s_emg)
+    emg, clean = synthesize_emg(scenario, acts, duration, seed=s_emg)
+    acts["event_rms_uv"] = _event_rms(scenario, acts, clean)
     imu, quats = synthesize_imu(scenario, kin, duration, seed=s_imu)
     for q in quats.values():
         q.flags.writeable = False

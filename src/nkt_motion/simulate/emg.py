@@ -222,8 +222,8 @@ def apply_faults(
 
 def synthesize_emg(
     sc: Scenario, acts: pd.DataFrame, duration_s: float, *, seed: np.random.SeedSequence
-) -> NDArray[np.float64]:
-    """Make the recorded EMG of a scenario.
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Make the recorded EMG of a scenario, and its noise-free activity.
 
     Parameters
     ----------
@@ -238,8 +238,11 @@ def synthesize_emg(
 
     Returns
     -------
-    numpy.ndarray, shape (n_muscles, round(duration_s * fs_emg))
-        EMG in uV, rows in the order of ``sc.muscles``.
+    recorded : numpy.ndarray, shape (n_muscles, round(duration_s * fs_emg))
+        EMG in uV, rows in the order of ``sc.muscles``: activity, baseline noise,
+        mains and faults.
+    clean : numpy.ndarray, shape (n_muscles, round(duration_s * fs_emg))
+        The noise-free, fault-free activity alone, uV.
 
     Examples
     --------
@@ -249,12 +252,14 @@ def synthesize_emg(
     >>> sc = gmed_adl_hip_flexion(n_trials=1)
     >>> windows, dur = schedule(sc)
     >>> acts = draw_activations(sc, windows, np.random.default_rng(0))
-    >>> synthesize_emg(sc, acts, dur, seed=np.random.SeedSequence(0)).shape
-    (3, 88000)
+    >>> recorded, clean = synthesize_emg(sc, acts, dur, seed=np.random.SeedSequence(0))
+    >>> recorded.shape, bool(np.all(clean[:, :10000] == 0))
+    ((3, 88000), True)
     """
     n = round(duration_s * sc.fs_emg)
     r_carrier, r_noise, r_mains, r_fault = (np.random.default_rng(s) for s in seed.spawn(4))
-    x = _activity(sc, acts, n, r_carrier)
+    clean = _activity(sc, acts, n, r_carrier)
+    x = clean.copy()
     if sc.emg.baseline_rms_uv > 0:
         x += sc.emg.baseline_rms_uv * r_noise.standard_normal(x.shape)
     if sc.emg.mains_uv > 0:
@@ -262,4 +267,4 @@ def synthesize_emg(
     if sc.faults:
         x = apply_faults(x, sc, rng=r_fault)
     logger.debug("simulated EMG: %d channels x %d samples at %g Hz", x.shape[0], n, sc.fs_emg)
-    return x
+    return x, clean

@@ -177,7 +177,8 @@ def synthesize_imu(
         Per site in :data:`SITES` order: ACC X, Y, Z (m/s^2) then GYR X, Y, Z
         (deg/s), with noise and gyroscope bias.
     quats : dict of str to numpy.ndarray, shape (n_samples, 4)
-        The true orientation of each site, scalar first ``(w, x, y, z)``.
+        The true orientation of each site, scalar first ``(w, x, y, z)`` with
+        ``w >= 0``.
 
     Examples
     --------
@@ -202,6 +203,8 @@ def synthesize_imu(
         acc = acc + sc.imu.acc_noise_sd * rng.standard_normal(acc.shape)
         gyr = gyr + bias + sc.imu.gyro_noise_sd * rng.standard_normal(gyr.shape)
         blocks += [acc, gyr]
-        quats[site] = np.asarray(rots[site].as_quat(scalar_first=True), dtype=np.float64)
+        quats[site] = np.asarray(
+            rots[site].as_quat(canonical=True, scalar_first=True), dtype=np.float64
+        )
     logger.debug("simulated IMU: %d sites x %d samples at %g Hz", len(SITES), n, sc.fs_imu)
     return np.vstack(blocks), quats
