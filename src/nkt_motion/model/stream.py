@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from nkt_motion.errors import ValidationError
+from nkt_motion.model._processing import EmgMethods
 from nkt_motion.model.channels import Channel
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def _readonly_float64(data: ArrayLike, *, name: str) -> NDArray[np.float64]:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class Stream:
+class Stream(EmgMethods):
     """One uniform-rate multichannel signal.
 
     Parameters
