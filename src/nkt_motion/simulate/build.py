@@ -81,7 +81,7 @@ class SimulatedSession:
     ----------
     session : Session
         Streams ``emg`` and ``imu``, events, and ``meta`` with ``task``,
-        ``power_line_freq``, ``simulated`` (True), ``seed`` and ``scenario``.
+        ``power_line_frequency``, ``simulated`` (True), ``seed`` and ``scenario``.
     truth : Truth
         The known values.
     scenario : Scenario
@@ -243,7 +243,7 @@ def simulate(scenario: Scenario) -> SimulatedSession:
         q.flags.writeable = False
     meta = {
         "task": scenario.task,
-        "power_line_freq": scenario.power_line_hz,
+        "power_line_frequency": scenario.power_line_hz,
         "simulated": True,
         "seed": scenario.seed,
         "scenario": scenario.to_dict(),

@@ -76,7 +76,8 @@ class Scenario:
     seed : int
         Seed of every random draw, >= 0.
     task : str
-        Name of the task, stored in ``meta``.
+        Name of the task (alphanumeric: it becomes the BIDS ``task-`` label),
+        stored in ``meta``.
 
     Examples
     --------
@@ -112,7 +113,7 @@ class Scenario:
     fs_imu: float = 100.0
     power_line_hz: Literal[50, 60] = 50
     seed: int = 0
-    task: str = "standing_hip_flexion"
+    task: str = "hipflexion"
 
     def __post_init__(self) -> None:
         self._check_parts()
@@ -135,9 +136,10 @@ class Scenario:
         self._set("fs_imu", chk.number(self.fs_imu, name="fs_imu", low=10, high=2000))
         chk.choice(self.power_line_hz, name="power_line_hz", allowed=(50, 60))
         self._set("seed", chk.integer(self.seed, name="seed", low=0, high=2**63 - 1))
-        if not isinstance(self.task, str) or not self.task:
+        if not isinstance(self.task, str) or not self.task.isalnum():
             raise ValidationError(
-                f"task must be a non-empty string, got {self.task!r}", parameter="task"
+                f"task must be a non-empty alphanumeric string (a BIDS label), got {self.task!r}",
+                parameter="task",
             )
         top = self.power_line_hz * (1 + len(self.emg.mains_harmonics))
         if self.emg.mains_uv > 0 and top >= self.fs_emg / 2:
