@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -195,11 +196,22 @@ def bridge_nans(
 CHUNK_SAMPLES = 1 << 20
 
 
-def map_rows(func: Callable[[FloatArray], FloatArray], x: FloatArray) -> FloatArray:
-    """Apply ``func`` to blocks of rows of a (..., n) array; output has x's shape."""
+def map_rows(
+    func: Callable[[FloatArray], NDArray[Any]],
+    x: FloatArray,
+    *,
+    width: int | None = None,
+    dtype: type = np.float64,
+) -> NDArray[Any]:
+    """Apply ``func`` to blocks of rows of a (..., n) array, to bound temporary memory.
+
+    The output has x's shape, or (n_rows, width) when ``width`` is given.
+    """
     rows = x.reshape(-1, x.shape[-1])
-    out = np.empty(rows.shape, dtype=np.float64)
+    out: NDArray[Any] = np.empty(
+        (rows.shape[0], rows.shape[1] if width is None else width), dtype=dtype
+    )
     step = max(1, CHUNK_SAMPLES // max(1, rows.shape[1]))
     for i in range(0, rows.shape[0], step):
         out[i : i + step] = func(rows[i : i + step])
-    return out.reshape(x.shape)
+    return out.reshape(x.shape) if width is None else out

@@ -30,6 +30,7 @@ from nkt_motion.dsp._validate import (
     as_signal,
     bridge_nans,
     check_length,
+    map_rows,
     validate_choice,
     validate_fs,
     validate_positive,
@@ -214,12 +215,15 @@ def detect_onsets(
         if threshold is None
         else validate_positive(threshold, name="threshold")
     )
-    if method == "hodges_bui":
-        active = _hodges_bui(sig, fs, base, k, window, lowpass)
-    elif method == "tkeo":
-        active = _tkeo(sig, fs, base, k, lowpass)
-    else:
-        active = _double_threshold(sig, base, k, int(m), int(r0))
+
+    def detect(block: FloatArray) -> NDArray[np.bool_]:
+        if method == "hodges_bui":
+            return _hodges_bui(block, fs, base, k, window, lowpass)
+        if method == "tkeo":
+            return _tkeo(block, fs, base, k, lowpass)
+        return _double_threshold(block, base, k, int(m), int(r0))
+
+    active = map_rows(detect, sig, dtype=bool)
     min_len = round(validate_positive(min_duration, name="min_duration", allow_zero=True) * fs)
     gap = round(validate_positive(min_gap, name="min_gap", allow_zero=True) * fs)
     rows = active.reshape(-1, active.shape[-1])

@@ -26,7 +26,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import signal
 
-from nkt_motion.dsp._validate import FloatArray, as_signal, check_length, validate_fs
+from nkt_motion.dsp._validate import FloatArray, as_signal, check_length, map_rows, validate_fs
 from nkt_motion.model.tables import make_quality
 
 __all__ = ["QUALITY_THRESHOLDS", "check_quality"]
@@ -68,6 +68,12 @@ def _block_rms(x: FloatArray, fs: float) -> tuple[FloatArray, FloatArray]:
     blocks = x[..., : n * w].reshape(*x.shape[:-1], n, w)
     rms = np.sqrt(np.square(blocks - blocks.mean(axis=-1, keepdims=True)).mean(axis=-1))
     return np.percentile(rms, 10, axis=-1), np.percentile(rms, 90, axis=-1)
+
+
+def _stats(x: FloatArray, fs: float, mains: float) -> FloatArray:
+    """Flat, clip, mains fractions and quiet/loud block RMS per row, shape (n_rows, 5)."""
+    hum = _mains_fraction(x - x.mean(axis=-1, keepdims=True), fs, mains)
+    return np.stack([_flat_fraction(x), _clip_fraction(x), hum, *_block_rms(x, fs)], axis=-1)
 
 
 def _row(
@@ -129,9 +135,7 @@ def check_quality(
     sig = as_signal(x, axis=axis).reshape(-1, np.shape(x)[axis])
     check_length(sig, max(2, round(0.1 * fs)), axis=axis, what="quality checks (100 ms)")
     th = QUALITY_THRESHOLDS
-    flat, clip = _flat_fraction(sig), _clip_fraction(sig)
-    hum = _mains_fraction(sig - sig.mean(axis=-1, keepdims=True), fs, mains)
-    noise, loud = _block_rms(sig, fs)
+    flat, clip, hum, noise, loud = map_rows(lambda r: _stats(r, fs, mains), sig, width=5).T
     snr = 20 * np.log10(np.divide(loud, noise, out=np.ones_like(loud), where=noise > 0))
     limit = np.nan if noise_limit is None else float(noise_limit)
     rows = []
