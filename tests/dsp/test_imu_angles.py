@@ -26,8 +26,19 @@ def test_pelvis_obliquity_is_positive_when_the_left_side_is_higher():
     assert left_iliac[2] > 0  # positive obliquity lifts the left side
 
 
-def test_trunk_lean_is_the_contract_roll():
-    np.testing.assert_allclose(trunk_lean(series([[0.0, 5.0, 7.0]])), [7.0], atol=1e-9)
+def test_trunk_lean_is_positive_when_the_top_moves_left():
+    q = series([[0.0, 5.0, -7.0]])
+    top = Rotation.from_quat(q[:, 0], scalar_first=True).apply([0.0, 0.0, 0.5])
+    assert top[1] > 0  # the top of the trunk is on the subject's left (+y)
+    np.testing.assert_allclose(trunk_lean(q), [7.0], atol=1e-9)
+
+
+def test_hip_flexion_is_positive_when_the_knee_moves_forward():
+    pelvis = series([[0.0, 0.0, 0.0]])
+    thigh = series([[0.0, -40.0, 0.0]])
+    knee = Rotation.from_quat(thigh[:, 0], scalar_first=True).apply([0.0, 0.0, -0.4])
+    assert knee[0] > 0  # forward (+x)
+    np.testing.assert_allclose(hip_flexion(pelvis, thigh), [40.0], atol=1e-9)
 
 
 @pytest.mark.parametrize(("side", "roll"), [("L", -12.0), ("R", 12.0)])
@@ -44,9 +55,9 @@ def test_hip_adduction_relative_to_a_tilted_turned_pelvis(side, roll):
     assert np.sign(knee[1]) == (-1 if side == "L" else 1)
 
 
-def test_hip_flexion_is_the_relative_pitch_of_the_contract():
+def test_hip_flexion_is_minus_the_relative_pitch():
     pelvis = Rotation.from_euler("ZYX", [-15.0, 0.0, 4.0], degrees=True)
-    thigh = pelvis * Rotation.from_euler("ZYX", [0.0, 60.0, 0.0], degrees=True)
+    thigh = pelvis * Rotation.from_euler("ZYX", [0.0, -60.0, 0.0], degrees=True)
     qp, qt = (
         series(pelvis.as_euler("ZYX", degrees=True)),
         series(thigh.as_euler("ZYX", degrees=True)),

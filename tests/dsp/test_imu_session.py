@@ -38,9 +38,9 @@ def test_angles_of_a_known_posture_in_both_gyro_units():
     pelvis = posture(n, roll=-8.0)
     rots = {
         "pelvis": pelvis,
-        "trunk": posture(n, roll=-5.0),
+        "trunk": posture(n, roll=-5.0),  # top of the trunk 5 deg to the left
         "thigh_R": pelvis * posture(n, roll=10.0),  # right hip 10 deg adducted
-        "thigh_L": pelvis * posture(n, pitch=45.0),
+        "thigh_L": pelvis * posture(n, pitch=-45.0),  # left hip flexed 45 deg
     }
     for unit in ("deg/s", "rad/s"):
         for method in ("madgwick", "mahony"):
@@ -55,7 +55,7 @@ def test_angles_of_a_known_posture_in_both_gyro_units():
             ]
             assert {c.unit for c in ang.channels} == {"deg"}
             end = ang.data[:, -1]
-            np.testing.assert_allclose(end, [-8.0, -5.0, 0.0, 45.0, 10.0, 0.0], atol=2.0)
+            np.testing.assert_allclose(end, [-8.0, 5.0, 0.0, 45.0, 10.0, 0.0], atol=2.0)
 
 
 def test_gyro_bias_is_removed_over_the_rest_event():

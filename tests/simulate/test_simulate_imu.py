@@ -90,7 +90,9 @@ def test_pelvic_drop_trunk_lean_and_hip_adduction_from_accelerometer_tilt(side):
         obliquity = _tilt_roll(pelvis, row)
         # stance on the left: the right side drops, so the left side is higher (positive)
         assert obliquity == pytest.approx(sign * row.pelvic_drop_deg, abs=0.5)
-        assert _tilt_roll(trunk, row) == pytest.approx(sign * row.trunk_lean_deg, abs=0.5)
+        # a trunk leaning toward the left stance side tips its top toward +y; the
+        # sensor then feels gravity toward its -y axis: a negative tilt roll
+        assert _tilt_roll(trunk, row) == pytest.approx(-sign * row.trunk_lean_deg, abs=0.5)
         relative = _tilt_roll(stance, row) - obliquity
         assert relative == pytest.approx(-sign * row.hip_adduction_deg, abs=0.5)
     pre = kin.query("phase == 'pre'").pelvic_drop_deg.mean()
@@ -107,7 +109,7 @@ def test_noisy_pelvis_tilt_still_matches_within_half_a_degree():
 
 
 @pytest.mark.parametrize("side", ["L", "R"])
-def test_moving_thigh_flexion_is_positive_relative_pitch(side):
+def test_moving_thigh_flexion_brings_the_knee_forward(side):
     sim = _sim(side=side)
     moving = "thigh_R" if side == "L" else "thigh_L"
     pelvis = Rotation.from_quat(sim.truth.orientations["pelvis"], scalar_first=True)
@@ -115,8 +117,14 @@ def test_moving_thigh_flexion_is_positive_relative_pitch(side):
     euler = (pelvis.inv() * thigh).as_euler("ZYX", degrees=True)
     for row in sim.truth.kinematics.itertuples():
         k = int(np.ceil(row.plateau_start_s * FS)) + 5
-        assert euler[k, 1] == pytest.approx(row.hip_flexion_deg, abs=1e-6)
+        assert euler[k, 1] == pytest.approx(-row.hip_flexion_deg, abs=1e-6)
         assert euler[k, 2] == pytest.approx(0.0, abs=1e-6)
+        # the knee (0.4 m down the thigh's long axis) moves forward and up
+        knee = (pelvis.inv() * thigh)[k].apply([0.0, 0.0, -0.4])
+        flex = math.radians(row.hip_flexion_deg)
+        np.testing.assert_allclose(
+            knee, [0.4 * math.sin(flex), 0.0, -0.4 * math.cos(flex)], atol=1e-9
+        )
     acc = _site(sim, "ACC", moving)
     expected = thigh.inv().apply([0.0, 0.0, GRAVITY]).T
     np.testing.assert_allclose(acc, expected, atol=1e-9)

@@ -15,24 +15,27 @@ Pelvis obliquity
     Pelvis roll, positive when the LEFT side is higher. During stance on the
     right leg a contralateral (left) pelvic drop is a negative obliquity.
 Trunk lateral lean
-    Trunk roll, labelled "positive = toward the LEFT" by the project contract.
+    Minus the trunk roll, so that positive = the top of the trunk moves toward
+    the subject's LEFT.
 Hip adduction
     Roll of the thigh relative to the pelvis (``pelvis* ⊗ thigh``), signed
     positive for adduction of that side: minus the relative roll for the left
     thigh, plus the relative roll for the right thigh (adduction moves the
     knee toward the midline, which tips the thigh's long axis away from it).
 Hip flexion
-    Pitch of the thigh relative to the pelvis, labelled "positive = flexion"
-    by the project contract.
+    Minus the pitch of the thigh relative to the pelvis, so that positive =
+    flexion (the knee moves forward and up).
 
 Signs checked against the axes: a positive roll about +x tips a segment's long
 (z) axis toward -y, the subject's right, and a positive pitch about +y tips
-its x axis down and its long axis forward. So a trunk whose top moves to the
-subject's left has a *negative* roll, and lifting the knee forward (flexion)
-gives a *negative* thigh pitch. The trunk-lean and hip-flexion signs above are
-the contract's labels, which the simulator (:mod:`nkt_motion.simulate.imu`)
-follows too; they are not the physical direction of the movement in this
-frame. Pelvic obliquity and hip adduction match the physical direction.
+its x axis down and its long (z) axis backward, so the thigh's downward long
+axis swings the knee backward. A trunk whose top moves to the subject's left
+therefore has a *negative* roll, and lifting the knee forward (flexion) gives a
+*negative* thigh pitch; the two angles are negated so that every reported
+angle has the physical meaning its name says. The simulator
+(:mod:`nkt_motion.simulate.imu`) builds its trajectories from the same
+definitions, and the tests check each sign against where the trunk top and
+the knee actually move.
 
 Examples
 --------
@@ -128,7 +131,7 @@ def pelvis_obliquity(q_pelvis: ArrayLike) -> FloatArray:
 
 
 def trunk_lean(q_trunk: ArrayLike) -> FloatArray:
-    """Trunk lateral lean: the trunk roll (contract label: positive = toward the left).
+    """Trunk lateral lean in degrees, positive = toward the subject's left (minus the roll).
 
     Parameters
     ----------
@@ -138,16 +141,16 @@ def trunk_lean(q_trunk: ArrayLike) -> FloatArray:
     Returns
     -------
     ndarray, shape (..., n_samples)
-        Trunk roll in degrees (see the module notes on its sign).
+        Lean in degrees, positive when the top of the trunk is to the left.
 
     Examples
     --------
     >>> from nkt_motion.dsp.quaternion import quat_from_euler
-    >>> q = quat_from_euler(np.deg2rad([[0.0], [0.0], [6.0]]), axis=0)
+    >>> q = quat_from_euler(np.deg2rad([[0.0], [0.0], [-6.0]]), axis=0)  # top tipped left
     >>> trunk_lean(q).round(6)
     array([6.])
     """
-    return segment_euler(q_trunk)[..., 2, :]
+    return -segment_euler(q_trunk)[..., 2, :]
 
 
 def _relative_euler(q_pelvis: ArrayLike, q_thigh: ArrayLike) -> FloatArray:
@@ -192,7 +195,7 @@ def hip_adduction(q_pelvis: ArrayLike, q_thigh: ArrayLike, *, side: Side) -> Flo
 
 
 def hip_flexion(q_pelvis: ArrayLike, q_thigh: ArrayLike) -> FloatArray:
-    """Hip flexion: the thigh pitch relative to the pelvis (contract label: positive = flexion).
+    """Hip flexion in degrees: minus the thigh pitch relative to the pelvis, positive = flexion.
 
     Parameters
     ----------
@@ -204,17 +207,17 @@ def hip_flexion(q_pelvis: ArrayLike, q_thigh: ArrayLike) -> FloatArray:
     Returns
     -------
     ndarray, shape (..., n_samples)
-        Degrees (see the module notes on its sign).
+        Degrees, positive when the knee is forward of the pelvis (flexion).
 
     Examples
     --------
     >>> from nkt_motion.dsp.quaternion import quat_from_euler
     >>> pelvis = np.array([[1.0], [0.0], [0.0], [0.0]])
-    >>> thigh = quat_from_euler(np.deg2rad([[0.0], [30.0], [0.0]]), axis=0)
+    >>> thigh = quat_from_euler(np.deg2rad([[0.0], [-30.0], [0.0]]), axis=0)  # knee forward
     >>> hip_flexion(pelvis, thigh).round(6)
     array([30.])
     """
-    return _relative_euler(q_pelvis, q_thigh)[..., 1, :]
+    return -_relative_euler(q_pelvis, q_thigh)[..., 1, :]
 
 
 @dataclass(frozen=True, slots=True)

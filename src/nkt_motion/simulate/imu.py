@@ -19,15 +19,17 @@ Conventions (the contract the orientation code of ``nkt_motion`` follows)
 - Pelvis obliquity = pelvis roll, positive when the LEFT side is higher. The
   contralateral pelvic drop for stance side S is the drop (deg, positive) of the
   side opposite S: stance on the right gives a negative obliquity.
-- Trunk lateral lean = trunk roll, positive = leaning toward the LEFT.
+- Trunk lateral lean = minus the trunk roll, positive = the top of the trunk
+  toward the subject's LEFT.
 - Hip adduction = thigh roll relative to the pelvis, positive = adduction for
   that side (left thigh: negative relative roll; right thigh: positive).
-- Hip flexion = thigh pitch relative to the pelvis, positive = flexion.
+- Hip flexion = minus the thigh pitch relative to the pelvis, positive =
+  flexion (knee forward and up).
 
-The trunk and thigh-pitch signs are definitions of this contract: about +x a
-positive roll tilts a sensor's z axis toward -y (the subject's right), so a
-"positive = toward the left" trunk roll and a "positive = flexion" thigh pitch
-are angle labels, not the direction the body segment moves in that frame.
+About +x a positive roll tilts a sensor's z axis toward -y (the subject's
+right), and about +y a positive pitch swings a downward long axis backward; so
+a trunk leaning left has a negative roll and a flexed hip a negative thigh
+pitch, which is why those two angles are negated.
 """
 
 from __future__ import annotations
@@ -104,13 +106,13 @@ def site_orientations(
         "ZYX", np.c_[zero, zero, sign * angle["pelvic_drop_deg"]], degrees=True
     )
     trunk = Rotation.from_euler(
-        "ZYX", np.c_[zero, zero, sign * angle["trunk_lean_deg"]], degrees=True
+        "ZYX", np.c_[zero, zero, -sign * angle["trunk_lean_deg"]], degrees=True
     )
     stance_rel = Rotation.from_euler(
         "ZYX", np.c_[zero, zero, -sign * angle["hip_adduction_deg"]], degrees=True
     )
     moving_rel = Rotation.from_euler(
-        "ZYX", np.c_[zero, angle["hip_flexion_deg"], zero], degrees=True
+        "ZYX", np.c_[zero, -angle["hip_flexion_deg"], zero], degrees=True
     )
     stance, moving = ("thigh_L", "thigh_R") if sc.side == "L" else ("thigh_R", "thigh_L")
     return {

@@ -170,8 +170,9 @@ def draw_kinematics(sc: Scenario, windows: list[Window], rng: np.random.Generato
         between the plateau bounds), ``stance_side``, and in deg
         ``pelvic_drop_deg`` (contralateral drop, positive = opposite side lower),
         ``pelvis_obliquity_deg`` (pelvis roll, positive = left side higher),
-        ``trunk_lean_deg`` (toward the stance side), ``trunk_roll_deg`` (positive =
-        toward the left), ``hip_adduction_deg`` (stance thigh) and
+        ``trunk_lean_deg`` (toward the stance side), ``trunk_roll_deg`` (trunk
+        roll about x: negative when the trunk leans toward the left),
+        ``hip_adduction_deg`` (stance thigh) and
         ``hip_flexion_deg`` (moving thigh).
 
     Examples
@@ -205,5 +206,5 @@ def draw_kinematics(sc: Scenario, windows: list[Window], rng: np.random.Generato
     for j, name in enumerate(names):
         df[name] = peaks[:, j]
     df["pelvis_obliquity_deg"] = sign * df["pelvic_drop_deg"]
-    df["trunk_roll_deg"] = sign * df["trunk_lean_deg"]
+    df["trunk_roll_deg"] = -sign * df["trunk_lean_deg"]
     return df
