@@ -1,0 +1,146 @@
+"""EMG chain benchmark: nkt-motion vs a bare scipy chain, NeuroKit2 and BioSPPy.
+
+Each contender runs once in its own subprocess on the same seeded signal
+(8 channels x N minutes x 2 kHz). Usage::
+
+    python benchmarks/bench_emg.py [--minutes 10] [--skip-neurokit] [--skip-biosppy]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+FS = 2000.0
+N_CH = 8
+
+
+def make_signal(minutes: float) -> np.ndarray:
+    rng = np.random.default_rng(2026)
+    n = int(minutes * 60 * FS)
+    x = rng.normal(size=(N_CH, n))
+    t = np.arange(n) / FS
+    bursts = 1.0 + 9.0 * (np.sin(2 * np.pi * 0.25 * t) > 0.3)  # 4 s cycle, rest first
+    x *= bursts
+    x += 0.5 * np.sin(2 * np.pi * 50.0 * t)
+    return x
+
+
+def run_scipy(x: np.ndarray) -> None:
+    from scipy import signal
+
+    bp = signal.butter(4, [20.0, 450.0], btype="bandpass", output="sos", fs=FS)
+    lp = signal.butter(4, 6.0, output="sos", fs=FS)
+    y = signal.sosfiltfilt(bp, x, axis=-1)
+    signal.sosfiltfilt(lp, np.abs(y), axis=-1)
+
+
+def _nkt_chain(x: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray, int, int]:
+    from nkt_motion import dsp
+
+    q = dsp.check_quality(x, FS, ch_names=names)
+    y = dsp.notch(dsp.bandpass(x, FS), FS)
+    onsets = dsp.detect_onsets(y, FS, baseline=(0.0, 0.5))
+    rms = dsp.moving_rms(y, FS)
+    env = dsp.envelope(y, FS)
+    return env, rms, sum(len(b) for b in onsets), len(q)
+
+
+def run_nkt(x: np.ndarray, group: int = 2) -> None:
+    """Full chain, channel groups of ``group`` (each stage vectorised within a group)."""
+    names = [f"EMG CH{i}" for i in range(N_CH)]
+    env, rms = np.empty_like(x), np.empty_like(x)
+    for i in range(0, N_CH, group):
+        env[i : i + group], rms[i : i + group], *_ = _nkt_chain(
+            x[i : i + group], names[i : i + group]
+        )
+
+
+def run_nkt_one_shot(x: np.ndarray) -> None:
+    """Full chain on all channels at once."""
+    _nkt_chain(x, [f"EMG CH{i}" for i in range(N_CH)])
+
+
+def run_neurokit(x: np.ndarray) -> None:
+    import neurokit2 as nk
+
+    for row in x:
+        nk.emg_process(row, sampling_rate=int(FS))
+
+
+def run_biosppy(x: np.ndarray) -> None:
+    from biosppy.signals import emg
+
+    for row in x:
+        emg.emg(signal=row, sampling_rate=FS, show=False)
+
+
+CONTENDERS = {
+    "scipy": run_scipy,
+    "nkt": run_nkt,
+    "nkt_one_shot": run_nkt_one_shot,
+    "neurokit2": run_neurokit,
+    "biosppy": run_biosppy,
+}
+
+
+def child(name: str, minutes: float) -> None:
+    x = make_signal(minutes)
+    if name.startswith("nkt"):  # warm the imports so the timing is the maths
+        import nkt_motion.dsp  # noqa: F401
+    t = time.perf_counter()
+    CONTENDERS[name](x)
+    elapsed = time.perf_counter() - t
+    peak = float("nan")
+    if name.startswith("nkt"):  # a second run under tracemalloc for the peak memory
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        CONTENDERS[name](x)
+        peak = tracemalloc.get_traced_memory()[1] - base
+        tracemalloc.stop()
+    print(json.dumps({"name": name, "seconds": elapsed, "peak_ratio": peak / x.nbytes}))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--minutes", type=float, default=10.0)
+    p.add_argument("--skip-neurokit", action="store_true")
+    p.add_argument("--skip-biosppy", action="store_true")
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.child:
+        child(a.child, a.minutes)
+        return
+    names = ["scipy", "nkt", "nkt_one_shot"]
+    names += [] if a.skip_neurokit else ["neurokit2"]
+    names += [] if a.skip_biosppy else ["biosppy"]
+    results = {}
+    for name in names:
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", name, "--minutes", str(a.minutes)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        results[name] = json.loads(out.stdout.strip().splitlines()[-1])
+    ref = results["scipy"]["seconds"]
+    print(f"{N_CH} ch x {a.minutes:g} min x {FS:g} Hz")
+    for name, r in results.items():
+        print(
+            f"{name:12s} {r['seconds']:8.2f} s  {r['seconds'] / ref:6.2f}x scipy  "
+            f"peak {r['peak_ratio']:.2f}x input"
+        )
+    nkt = results["nkt"]["seconds"]
+    for name in ("neurokit2", "biosppy"):
+        if name in results:
+            print(f"nkt-motion is {results[name]['seconds'] / nkt:.0f}x faster than {name}")
+
+
+if __name__ == "__main__":
+    main()
