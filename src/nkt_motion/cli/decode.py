@@ -68,7 +68,11 @@ def _resolve_char(device: str, char: str) -> str:
     hits = [c.uuid for c in profile.characteristics if c.uuid.startswith(wanted)]
     if len(hits) == 1:
         return hits[0]
-    return profile.characteristic(char).uuid
+    known = ", ".join(c.uuid for c in profile.notify_characteristics)
+    raise ValidationError(
+        f"{device}: unknown characteristic {char!r}; its data characteristics are {known}",
+        parameter="char",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
