@@ -1,0 +1,14 @@
+"""Cut a session into trials and compute one tidy feature row per trial.
+
+Examples
+--------
+>>> from nkt_motion.features import NORMALISATIONS
+>>> NORMALISATIONS
+('reference', 'task_peak', 'none')
+"""
+
+from nkt_motion.features._context import AnalysisContext, resolve_context
+from nkt_motion.features._kinematics import SIGN_COLUMNS
+from nkt_motion.features.table import NORMALISATIONS, trial_table
+
+__all__ = ["NORMALISATIONS", "SIGN_COLUMNS", "AnalysisContext", "resolve_context", "trial_table"]

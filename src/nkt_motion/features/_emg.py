@@ -1,0 +1,272 @@
+"""EMG preparation for a session and the per-trial EMG features.
+
+Processing (each step is a :mod:`nkt_motion.dsp` function or Stream method):
+quality checks on the raw signal (:func:`~nkt_motion.dsp.check_quality`); a
+notch at the session's power-line frequency and its harmonics when a channel
+fails the ``mains`` check; band-pass 20-450 Hz; linear envelope (6 Hz);
+onsets on the band-passed signal with the first ``rest`` event as baseline.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from nkt_motion.dsp import bridge_nans, check_quality, cocontraction, spectral_frequencies
+from nkt_motion.dsp.onsets import OnsetMethod
+from nkt_motion.errors import SignalError
+from nkt_motion.features._context import AnalysisContext
+from nkt_motion.model import Session, Stream
+from nkt_motion.model._processing import session_onsets
+from nkt_motion.vocab import muscle_name
+
+__all__ = ["PreparedEmg", "prepare_emg"]
+
+logger = logging.getLogger(__name__)
+
+FloatArray = NDArray[np.float64]
+#: Session-level checks that make a channel's amplitudes unreliable for a verdict.
+SESSION_CHECKS: Final = ("flat_line", "clipping", "snr")
+#: Co-contraction indices and their column prefixes.
+CCI: Final = {"rudolph": "cci_rudolph", "falconer_winter": "cci_fw", "winter": "cci_winter"}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PreparedEmg:
+    """The session's EMG after the processing chain, for cutting into trials.
+
+    Attributes
+    ----------
+    raw : Stream
+        The context's EMG channels as recorded.
+    filtered : Stream
+        Band-passed (and notched, when needed) EMG of the context's channels.
+    envelope : Stream
+        Linear envelope of ``filtered``.
+    codes : tuple of str
+        Muscle code of each row.
+    quality : pandas.DataFrame
+        Session-level quality rows of the raw channels.
+    bad : dict of str to str
+        Muscle code -> plain-word reason, for channels failing a session check.
+    notch_hz : float or None
+        Mains frequency notched, or None when no channel needed it.
+    onsets : pandas.DataFrame or None
+        Detected bursts (``channel``, ``onset``, ``offset`` on the session
+        clock), or None when they could not be detected.
+    onset_reason : str
+        Why ``onsets`` is None (empty otherwise).
+    """
+
+    raw: Stream
+    filtered: Stream
+    envelope: Stream
+    codes: tuple[str, ...]
+    quality: pd.DataFrame
+    bad: dict[str, str]
+    notch_hz: float | None
+    onsets: pd.DataFrame | None
+    onset_reason: str
+
+
+def _quality(raw: Stream, mains: float) -> pd.DataFrame:
+    data, _ = bridge_nans(raw.data, raw.fs, ch_names=raw.ch_names)
+    return check_quality(
+        np.nan_to_num(data), raw.fs, ch_names=raw.ch_names, stream=raw.name, mains=mains
+    )
+
+
+def prepare_emg(
+    session: Session,
+    ctx: AnalysisContext,
+    *,
+    onset_method: OnsetMethod = "hodges_bui",
+    envelope_cutoff: float = 6.0,
+    stream: str = "emg",
+) -> PreparedEmg:
+    """Filter the context's EMG channels, check their quality and detect onsets.
+
+    Parameters
+    ----------
+    session : Session
+        The session.
+    ctx : AnalysisContext
+        From :func:`~nkt_motion.features.resolve_context`; needs one channel at least.
+    onset_method : {"hodges_bui", "tkeo", "double_threshold"}
+        Onset detector.
+    envelope_cutoff : float
+        Envelope low-pass cut-off in Hz.
+    stream : str
+        EMG stream name.
+
+    Returns
+    -------
+    PreparedEmg
+        Filtered stream, envelope, quality and onsets.
+    """
+    codes = tuple(ctx.channels)
+    raw = session[stream].pick([ctx.channels[c] for c in codes])
+    mains = float(session.meta.get("power_line_frequency", 50.0) or 50.0)
+    quality = _quality(raw, mains)
+    hum = quality[(quality["check"] == "mains") & ~quality["ok"].astype(bool)]
+    notch_hz = mains if len(hum) else None
+    filt = raw.notch(freq=mains, harmonics=True) if notch_hz else raw
+    filt = filt.bandpass(low=20.0, high=min(450.0, 0.45 * raw.fs))
+    env = filt.rectify().envelope(cutoff=envelope_cutoff)
+    failed = quality[quality["check"].isin(SESSION_CHECKS) & ~quality["ok"].astype(bool)]
+    by_name = dict(zip(raw.ch_names, codes, strict=True))
+    bad: dict[str, str] = {}
+    for name, reason in zip(failed["channel"], failed["reason"], strict=True):
+        code = by_name[str(name)]
+        bad[code] = f"{bad[code]}; {reason}" if code in bad else str(reason)
+    try:
+        onsets: pd.DataFrame | None = session_onsets(
+            session.with_stream(filt), stream, method=onset_method
+        )
+        reason = ""
+    except SignalError as exc:
+        onsets, reason = None, f"onsets not detected: {exc}"
+        logger.info(reason)
+    return PreparedEmg(raw, filt, env, codes, quality, bad, notch_hz, onsets, reason)
+
+
+def window_amplitudes(prep: PreparedEmg, onset: float, duration: float) -> FloatArray:
+    """RMS of the filtered EMG and mean and peak envelope over one window.
+
+    Parameters
+    ----------
+    prep : PreparedEmg
+        Prepared EMG.
+    onset, duration : float
+        Window on the session clock, seconds.
+
+    Returns
+    -------
+    ndarray, shape (3, n_channels)
+        RMS, envelope mean and envelope peak in the signal unit (NaN when the
+        window is empty or holds a gap).
+    """
+    x = prep.filtered.crop(onset, onset + duration).data
+    e = prep.envelope.crop(onset, onset + duration).data
+    if x.shape[-1] == 0 or e.shape[-1] == 0:
+        return np.full((3, len(prep.codes)), np.nan)
+    return np.stack([np.sqrt(np.mean(x**2, axis=-1)), e.mean(axis=-1), e.max(axis=-1)])
+
+
+def trial_quality(prep: PreparedEmg, onset: float, duration: float) -> list[str]:
+    """Per channel, why its signal in one trial window is unusable ("" when usable).
+
+    A channel is unusable in a trial when it fails a session-level check
+    (:data:`SESSION_CHECKS`), or when in the trial window it is flat
+    (disconnected), clipping, or holds a gap.
+
+    Parameters
+    ----------
+    prep : PreparedEmg
+        Prepared EMG.
+    onset, duration : float
+        Trial window on the session clock, seconds.
+
+    Returns
+    -------
+    list of str
+        One reason per channel, in row order.
+    """
+    seg = prep.raw.crop(onset, onset + duration)
+    why = [prep.bad.get(code, "") for code in prep.codes]
+    if seg.n_samples < max(2, round(0.1 * seg.fs)):
+        return [w or "trial window shorter than 100 ms" for w in why]
+    gap = np.asarray(~np.isfinite(seg.data).all(axis=-1), dtype=bool)
+    q = check_quality(np.nan_to_num(seg.data), seg.fs, ch_names=seg.ch_names, stream=seg.name)
+    q = q[q["check"].isin(["flat_line", "clipping"]) & ~q["ok"].astype(bool)]
+    for i, name in enumerate(seg.ch_names):
+        extra = [f"{name} has a gap in this trial"] if gap[i] else []
+        extra += [str(r) for r in q.loc[q["channel"] == name, "reason"]]
+        why[i] = "; ".join([w for w in (why[i], *extra) if w])
+    return why
+
+
+def trial_onsets(prep: PreparedEmg, onset: float, duration: float) -> tuple[FloatArray, list[str]]:
+    """First onset of each channel inside a trial, in ms after the trial start.
+
+    Parameters
+    ----------
+    prep : PreparedEmg
+        Prepared EMG.
+    onset, duration : float
+        Trial window on the session clock, seconds.
+
+    Returns
+    -------
+    onsets_ms : ndarray, shape (n_channels,)
+        NaN where no onset was found.
+    reasons : list of str
+        Per channel, why the onset is NaN (empty string when it is not).
+    """
+    n = len(prep.codes)
+    if prep.onsets is None:
+        return np.full(n, np.nan), [prep.onset_reason] * n
+    out, why = np.full(n, np.nan), [""] * n
+    end = onset + duration
+    for i, (name, code) in enumerate(zip(prep.filtered.ch_names, prep.codes, strict=True)):
+        b = prep.onsets[prep.onsets["channel"] == name]
+        spanning = b[(b["onset"] < onset) & (b["offset"] > onset)]
+        inside = b[(b["onset"] >= onset) & (b["onset"] < end)]["onset"]
+        if len(spanning):
+            why[i] = f"{muscle_name(code)} was already active when the trial started"
+        elif inside.empty:
+            why[i] = f"no onset of {muscle_name(code)} detected in the trial"
+        else:
+            out[i] = 1000.0 * (float(inside.min()) - onset)
+    return out, why
+
+
+def trial_spectra_cci(
+    prep: PreparedEmg,
+    onset: float,
+    duration: float,
+    scale_env: FloatArray,
+    pairs: list[tuple[int, int]],
+) -> tuple[FloatArray, FloatArray]:
+    """Median frequency per channel and co-contraction indices per pair in one trial.
+
+    Parameters
+    ----------
+    prep : PreparedEmg
+        Prepared EMG.
+    onset, duration : float
+        Trial window, seconds.
+    scale_env : ndarray, shape (n_channels,)
+        Envelope normalisation values (NaN for an unusable channel).
+    pairs : list of (int, int)
+        Row indices (tested, partner).
+
+    Returns
+    -------
+    mdf : ndarray, shape (n_channels,)
+        Median frequency over the whole trial window, Hz.
+    cci : ndarray, shape (3, n_pairs)
+        Rudolph (normalised units), Falconer-Winter (%) and Winter (%) indices;
+        NaN where a channel of the pair is unusable.
+    """
+    x = prep.filtered.crop(onset, onset + duration)
+    n_ch = len(prep.codes)
+    mdf = np.full(n_ch, np.nan)
+    if x.n_samples >= 64 and np.isfinite(x.data).all():
+        sf = spectral_frequencies(x.data, x.fs, window=x.n_samples / x.fs, nperseg=256)
+        mdf = sf.median[:, 0]
+    cci = np.full((3, len(pairs)), np.nan)
+    env = prep.envelope.crop(onset, onset + duration).data
+    ok = [k for k, (i, j) in enumerate(pairs) if np.isfinite(scale_env[[i, j]]).all()]
+    if ok and env.shape[-1] and np.isfinite(env).all():
+        norm = np.clip(env / scale_env[:, None], 0.0, None)
+        a = norm[[pairs[k][0] for k in ok]]
+        b = norm[[pairs[k][1] for k in ok]]
+        for row, method in enumerate(CCI):
+            cci[row, ok] = cocontraction(a, b, method=method)  # type: ignore[arg-type]
+    return mdf, cci
