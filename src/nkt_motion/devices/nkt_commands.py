@@ -49,6 +49,7 @@ STATUS_NAMES: Final[dict[int, str]] = {
     2: "ERROR_INVALID_PARAMETER",
     3: "ERROR_INVALID_LENGTH",
     4: "ERROR_INVALID_STATE",
+    5: "ERROR_MTU_TOO_SMALL",
 }
 
 
