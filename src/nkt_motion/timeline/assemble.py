@@ -1,0 +1,293 @@
+"""Packets of several sensors -> one Session: uniform-rate streams on one clock, with gaps.
+
+Every piece of signal (one kind, one connection, one sensor) is placed on its
+stream's grid at the nominal rate by its clock fit. When the fit keeps every
+sample within :data:`RESAMPLE_TOLERANCE_S` of its grid point, the samples are
+placed as they are; otherwise (clock drift accumulated over a long piece) they are
+linearly resampled onto the grid and the stream's history says so. Missing
+samples stay NaN and get a row in the gap table; nothing is interpolated over.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nkt_motion.capture import CaptureEvent, Packet, SensorEntry
+from nkt_motion.devices import DecodedChunk, get_profile
+from nkt_motion.errors import NktMotionError
+from nkt_motion.model import Channel, Session, Stream, channel_from_label, make_gaps
+from nkt_motion.timeline.tracks import Piece, SensorCounts, decode_packets, make_pieces
+from nkt_motion.vocab import CHANNEL_KINDS
+
+__all__ = ["RESAMPLE_TOLERANCE_S", "Assembly", "SensorReport", "assemble"]
+
+logger = logging.getLogger(__name__)
+
+#: A piece whose samples all lie within this many seconds of the nominal grid is
+#: placed as it is; beyond it (accumulated clock drift) it is resampled.
+RESAMPLE_TOLERANCE_S = 1e-3
+
+
+@dataclass(frozen=True, slots=True)
+class SensorReport:
+    """Per-sensor summary of a recording: packets, loss, clock.
+
+    Attributes
+    ----------
+    sensor, profile : str
+        Sensor id and profile name.
+    packets, malformed, duplicates, reordered, lost_packets, lost_samples : int
+        Packet accounting (lost = sequence numbers never received).
+    connections : int
+        Connections that delivered data.
+    drift_ppm, offset_ms : float or None
+        Clock drift of the device against the host, and the host time (ms) of
+        device time 0 of its first connection; None without data.
+    latency_p50_ms, latency_p95_ms : float or None
+        Arrival delay above the clock fit.
+    gave_up : bool
+        The recorder stopped reconnecting to it.
+    errors : tuple of str
+        The first decode errors.
+    """
+
+    sensor: str
+    profile: str
+    packets: int
+    malformed: int
+    duplicates: int
+    reordered: int
+    lost_packets: int
+    lost_samples: int
+    connections: int
+    drift_ppm: float | None
+    offset_ms: float | None
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    gave_up: bool = False
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Assembly:
+    """The assembled session and the per-sensor reports.
+
+    Attributes
+    ----------
+    session : Session
+        Streams (``emg``, ``imu``...), gaps and meta.
+    sensors : mapping of str to SensorReport
+        Keyed by sensor id.
+    """
+
+    session: Session
+    sensors: Mapping[str, SensorReport] = field(default_factory=dict)
+
+
+def _channel(label: str, unit: str, kind: str) -> Channel:
+    try:
+        return channel_from_label(label, unit)
+    except NktMotionError:
+        return Channel(label, kind, unit)  # type: ignore[arg-type]
+
+
+@dataclass(slots=True)
+class _Group:
+    """Pieces that share one stream; channels of each sensor in order."""
+
+    name: str
+    fs: float
+    pieces: list[Piece] = field(default_factory=list)
+    rows: dict[str, list[int]] = field(default_factory=dict)
+    channels: list[Channel] = field(default_factory=list)
+
+
+def _groups(pieces: Sequence[Piece]) -> list[_Group]:
+    by_key: dict[tuple[str, float], _Group] = {}
+    for p in pieces:
+        if not set(p.template.channel_kinds) <= set(CHANNEL_KINDS):
+            logger.warning("%s: %s channels have no session channel kind; left out",
+                           p.sensor, p.kind)  # fmt: skip
+            continue
+        key = (p.kind, p.fs)
+        if key not in by_key:
+            by_key[key] = _Group(p.kind, p.fs)
+        group = by_key[key]
+        group.pieces.append(p)
+        if p.sensor not in group.rows:
+            group.rows[p.sensor] = []
+    kinds = [k for k, _ in by_key]
+    for (kind, fs), group in by_key.items():
+        if kinds.count(kind) > 1:
+            group.name = f"{group.name}_{fs:g}hz"
+        _assign_channels(group)
+    return list(by_key.values())
+
+
+def _assign_channels(group: _Group) -> None:
+    labels: list[str] = []
+    first: dict[str, DecodedChunk] = {}
+    for p in group.pieces:
+        first.setdefault(p.sensor, p.template)
+    taken = [lab for t in first.values() for lab in t.channels]
+    for sensor, t in first.items():
+        for label, unit, kind in zip(t.channels, t.units, t.channel_kinds, strict=True):
+            name = label if taken.count(label) == 1 else f"{label} {sensor}"
+            group.rows[sensor].append(len(labels))
+            labels.append(name)
+            group.channels.append(_channel(name, unit, kind))
+
+
+def _place(piece: Piece, t0: float, fs: float) -> tuple[int, NDArray[np.float64], bool]:
+    """Return the grid index of the first value, the values on the grid, and if resampled."""
+    g = (piece.times() - t0) * fs
+    start = round(g[0])
+    exact = start + piece.positions
+    span = int(piece.positions[-1]) + 1
+    full = np.full((piece.data.shape[0], span), np.nan)
+    full[:, piece.positions] = piece.data
+    if np.max(np.abs(g - exact)) / fs < RESAMPLE_TOLERANCE_S:
+        return start, full, False
+    g_full = (piece.fit.host_time(np.arange(span) / piece.fs) - t0) * fs
+    lo, hi = int(np.ceil(g_full[0])), int(np.floor(g_full[-1]))
+    grid = np.arange(lo, hi + 1, dtype=np.float64)
+    out = np.vstack([np.interp(grid, g_full, row) for row in full])
+    return lo, out, True
+
+
+def _stream(group: _Group, t0: float, gaps: list[dict[str, Any]]) -> Stream:
+    placed = [(p, *_place(p, t0, group.fs)) for p in group.pieces]
+    n = max(start + vals.shape[1] for _, start, vals, _ in placed)
+    data = np.full((len(group.channels), n), np.nan)
+    history = []
+    for p, start, vals, resampled in placed:
+        rows = group.rows[p.sensor]
+        lo = max(start, 0)
+        data[rows, lo : start + vals.shape[1]] = vals[:, lo - start :]
+        if resampled:
+            history.append(f"resampled {p.sensor} segment {p.segment} onto the session clock "
+                           f"(drift {p.fit.drift_ppm:.1f} ppm)")  # fmt: skip
+        for pos, n_missing, n_packets in p.losses:
+            onset = float(p.fit.host_time(pos / p.fs))
+            _gap_rows(gaps, group, p.sensor, onset, n_missing / p.fs,
+                      f"packet loss: {n_packets} packets")  # fmt: skip
+    _coverage_gaps(group, placed, t0, n, gaps)
+    return Stream(group.name, data, group.fs, tuple(group.channels), t0=t0, history=tuple(history))
+
+
+def _coverage_gaps(
+    group: _Group, placed: list[tuple[Piece, int, NDArray[np.float64], bool]],
+    t0: float, n: int, gaps: list[dict[str, Any]],
+) -> None:  # fmt: skip
+    """Gap rows for the time between a sensor's connections and around its data."""
+    for sensor in group.rows:
+        spans = sorted((s, s + v.shape[1]) for p, s, v, _ in placed if p.sensor == sensor)
+        edges = [(0, spans[0][0], "sensor not streaming")]
+        edges += [(a[1], b[0], "disconnect") for a, b in itertools.pairwise(spans)]
+        edges.append((spans[-1][1], n, "sensor not streaming"))
+        for lo, hi, reason in edges:
+            if hi > lo:
+                _gap_rows(gaps, group, sensor, t0 + lo / group.fs, (hi - lo) / group.fs, reason)
+
+
+def _gap_rows(
+    gaps: list[dict[str, Any]], group: _Group, sensor: str, onset: float, dur: float, why: str
+) -> None:
+    rows = group.rows[sensor]
+    names = [""] if len(rows) == len(group.channels) else [group.channels[r].name for r in rows]
+    for name in names:
+        gaps.append({"stream": group.name, "channel": name, "onset": onset, "duration": dur,
+                     "reason": why})  # fmt: skip
+
+
+def _report(
+    entry: SensorEntry, counts: SensorCounts, pieces: Sequence[Piece], gave_up: bool
+) -> SensorReport:
+    best = max(pieces, key=lambda p: p.positions[-1] / p.fs, default=None)
+    fit = None if best is None else best.fit
+    return SensorReport(
+        sensor=entry.id, profile=entry.profile, packets=counts.packets,
+        malformed=counts.malformed, duplicates=counts.duplicates, reordered=counts.reordered,
+        lost_packets=counts.lost, lost_samples=counts.lost_samples,
+        connections=len({p.segment for p in pieces}),
+        drift_ppm=None if fit is None else fit.drift_ppm,
+        offset_ms=None if fit is None else fit.offset_s * 1e3,
+        latency_p50_ms=None if fit is None else fit.latency_p50_s * 1e3,
+        latency_p95_ms=None if fit is None else fit.latency_p95_s * 1e3,
+        gave_up=gave_up, errors=tuple(counts.errors),
+    )  # fmt: skip
+
+
+def assemble(
+    sensors: Sequence[SensorEntry],
+    packets: Sequence[Packet],
+    events: Sequence[CaptureEvent] = (),
+    *,
+    origin_ns: int = 0,
+    meta: Mapping[str, Any] | None = None,
+    subject: str = "01",
+    session_id: str = "01",
+) -> Assembly:
+    """Decode, order, clock-sync and grid the packets of a recording into a Session.
+
+    Parameters
+    ----------
+    sensors : sequence of SensorEntry
+        The recording's sensors (profile name and options build the decoders).
+    packets : sequence of Packet
+        Every received notification, any order.
+    events : sequence of CaptureEvent
+        Connection events (``connect`` starts a new segment; ``gave_up``).
+    origin_ns : int
+        Host time (ns) of session time 0.
+    meta : mapping or None
+        Stored in the session's meta, with the per-sensor clock and loss figures.
+    subject, session_id : str
+        BIDS labels.
+
+    Returns
+    -------
+    Assembly
+        The session and one :class:`SensorReport` per sensor.
+
+    Examples
+    --------
+    >>> a = assemble([SensorEntry("s1", "F0:00:00:00:00:01", "nkt")], [])
+    >>> sorted(a.session.streams), a.sensors["s1"].packets
+    ([], 0)
+    """
+    by_sensor: dict[str, list[Packet]] = {s.id: [] for s in sensors}
+    for p in sorted(packets, key=lambda p: p.host_ns):
+        if p.sensor in by_sensor:
+            by_sensor[p.sensor].append(p)
+    all_pieces: list[Piece] = []
+    reports: dict[str, SensorReport] = {}
+    for entry in sensors:
+        counts = SensorCounts()
+        profile = get_profile(entry.profile, **dict(entry.options))
+        decoded = decode_packets(by_sensor[entry.id], profile, counts)
+        connects = [e.host_ns for e in events if e.sensor == entry.id and e.event == "connect"]
+        pieces = make_pieces(entry.id, decoded, connects, origin_ns, counts)
+        gave_up = any(e.sensor == entry.id and e.event == "gave_up" for e in events)
+        reports[entry.id] = _report(entry, counts, pieces, gave_up)
+        all_pieces += pieces
+    groups = _groups(all_pieces)
+    gaps: list[dict[str, Any]] = []
+    streams = [_stream(g, min(float(p.times()[0]) for p in g.pieces), gaps) for g in groups]
+    info = dict(meta or {})
+    info["sensors"] = {k: {f: getattr(r, f) for f in ("profile", "drift_ppm", "lost_packets",
+                      "malformed", "duplicates", "reordered", "connections", "gave_up")}
+                       for k, r in reports.items()}  # fmt: skip
+    session = Session(
+        streams, subject=subject, session_id=session_id, meta=info,
+        gaps=make_gaps(*([g[k] for g in gaps] for k in ("stream", "channel", "onset",
+                       "duration", "reason"))),
+    )  # fmt: skip
+    return Assembly(session, reports)

@@ -1,0 +1,247 @@
+"""One sensor's packets -> decoded, ordered, clock-mapped pieces of signal.
+
+A *piece* is the samples of one kind (``emg``, ``imu``) from one connection of
+one sensor: their device sample positions (with holes where packets were lost),
+the values, and the clock fit that maps positions to session time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nkt_motion.capture import Packet
+from nkt_motion.devices import DecodedChunk, DeviceProfile, WitMotionReassembler
+from nkt_motion.errors import DecodeError
+from nkt_motion.timeline.clock import ClockFit, fit_clock
+from nkt_motion.timeline.sequence import order_by_sequence, unwrap_counter
+
+__all__ = ["Piece", "SensorCounts", "decode_packets", "make_pieces"]
+
+logger = logging.getLogger(__name__)
+
+#: Segments shorter than this (device seconds) reuse the slope of a longer one.
+MIN_FIT_SPAN_S = 2.0
+
+
+@dataclass(slots=True)
+class SensorCounts:
+    """Packet accounting of one sensor (mutable while a recording is assembled).
+
+    Examples
+    --------
+    >>> SensorCounts().lost
+    0
+    """
+
+    packets: int = 0
+    malformed: int = 0
+    duplicates: int = 0
+    reordered: int = 0
+    lost: int = 0
+    lost_samples: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Samples of one kind from one connection of one sensor.
+
+    Attributes
+    ----------
+    sensor, kind : str
+        Sensor id and chunk kind.
+    segment : int
+        Connection number (0 for the first).
+    template : DecodedChunk
+        A chunk of the piece (channels, units, nominal rate).
+    positions : ndarray of int64, shape (n,)
+        Device sample index of every sample, from 0 at the piece's first sample.
+    data : ndarray, shape (n_channels, n)
+        The samples.
+    fit : ClockFit
+        Device seconds (``position / fs``) -> session seconds.
+    losses : list of tuple
+        ``(position of the first missing sample, missing samples, lost packets)``.
+    """
+
+    sensor: str
+    kind: str
+    segment: int
+    template: DecodedChunk
+    positions: NDArray[np.int64]
+    data: NDArray[np.float64]
+    fit: ClockFit
+    losses: list[tuple[int, int, int]]
+
+    @property
+    def fs(self) -> float:
+        """Nominal rate (Hz)."""
+        return self.template.fs
+
+    def times(self) -> NDArray[np.float64]:
+        """Session time of every sample (s)."""
+        return self.fit.host_time(self.positions / self.fs)
+
+
+def decode_packets(
+    packets: Sequence[Packet], profile: DeviceProfile, counts: SensorCounts
+) -> list[tuple[int, DecodedChunk]]:
+    """Decode one sensor's packets; malformed ones are counted and skipped.
+
+    Parameters
+    ----------
+    packets : sequence of Packet
+        The sensor's packets in arrival order.
+    profile : DeviceProfile
+        Its profile.
+    counts : SensorCounts
+        Updated in place (``packets``, ``malformed``, ``errors``).
+
+    Returns
+    -------
+    list of (int, DecodedChunk)
+        Host receive time (ns) and chunk of every decodable packet.
+
+    Examples
+    --------
+    >>> from nkt_motion.devices import PROFILES
+    >>> c = SensorCounts()
+    >>> decode_packets([Packet("s", "6e6b0003-3c4e-4b54-9d2a-6d6f74696f6e", 0, b"x")],
+    ...                PROFILES["nkt"], c), c.malformed
+    ([], 1)
+    """
+    out: list[tuple[int, DecodedChunk]] = []
+    joiners: dict[str, WitMotionReassembler] = {}
+    for p in packets:
+        counts.packets += 1
+        payloads = [p.payload]
+        if profile.name == "witmotion":
+            joiner = joiners.setdefault(p.char_uuid, WitMotionReassembler())
+            payloads = [b"".join(joiner.feed(p.payload))]
+            if not payloads[0]:
+                continue
+        try:
+            out.extend((p.host_ns, profile.decode(p.char_uuid, pl)) for pl in payloads)
+        except DecodeError as exc:
+            counts.malformed += 1
+            if len(counts.errors) < 20:
+                counts.errors.append(str(exc))
+    return out
+
+
+def _positions(chunks: Sequence[DecodedChunk], counts: SensorCounts) -> tuple[
+    NDArray[np.intp], NDArray[np.int64], NDArray[np.int64]
+]:  # fmt: skip
+    """Kept chunk order, first-sample position of each kept chunk, and its sequence."""
+    n = np.array([c.n_samples for c in chunks], dtype=np.int64)
+    if all(c.sequence is not None and c.first_sample is not None for c in chunks):
+        seq = unwrap_counter([int(c.sequence or 0) for c in chunks], bits=16)
+        first = unwrap_counter([int(c.first_sample or 0) for c in chunks], bits=32)
+        report = order_by_sequence(seq)
+        counts.duplicates += report.duplicates
+        counts.reordered += report.reordered
+        counts.lost += report.lost
+        return report.order, first[report.order] - first[report.order[0]], seq[report.order]
+    if all(c.device_time_ns is not None for c in chunks):
+        last = np.array([c.device_time_ns for c in chunks], dtype=np.int64)
+        report = order_by_sequence(last)  # a repeated timestamp is a repeated frame
+        counts.duplicates += report.duplicates
+        counts.reordered += report.reordered
+        order = report.order
+        fs = chunks[0].fs
+        first = np.rint((last[order] - last[order[0]]) * 1e-9 * fs).astype(np.int64)
+        first = first - n[order] + n[order[0]]
+        return order, first, np.arange(order.size, dtype=np.int64)
+    order = np.arange(len(chunks), dtype=np.intp)  # host time only: arrival order
+    first = np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
+    return order, first, np.arange(len(chunks), dtype=np.int64)
+
+
+def _build_piece(
+    sensor: str, segment: int, items: Sequence[tuple[int, DecodedChunk]],
+    origin_ns: int, counts: SensorCounts, slope: float | None,
+) -> Piece:  # fmt: skip
+    chunks = [c for _, c in items]
+    order, first, seq = _positions(chunks, counts)
+    kept = [chunks[i] for i in order]
+    n = np.array([c.n_samples for c in kept], dtype=np.int64)
+    host = np.array([items[i][0] for i in order], dtype=np.float64)
+    fs = kept[0].fs
+    fit = fit_clock((first + n - 1) / fs, (host - origin_ns) * 1e-9, slope=slope)
+    losses: list[tuple[int, int, int]] = []
+    holes = first[1:] - (first[:-1] + n[:-1])
+    for i in np.flatnonzero(holes > 0):
+        lost_packets = int(seq[i + 1] - seq[i] - 1)
+        losses.append((int(first[i] + n[i]), int(holes[i]), max(lost_packets, 1)))
+        counts.lost_samples += int(holes[i])
+    positions = np.concatenate([f + np.arange(k) for f, k in zip(first, n, strict=True)])
+    data = np.hstack([c.data for c in kept])
+    keep = np.r_[True, np.diff(positions) > 0]  # overlapping samples: keep the first copy
+    return Piece(sensor, kept[0].kind, segment, kept[0], positions[keep], data[:, keep], fit,
+                 losses)  # fmt: skip
+
+
+def make_pieces(
+    sensor: str,
+    decoded: Sequence[tuple[int, DecodedChunk]],
+    connects_ns: Sequence[int],
+    origin_ns: int,
+    counts: SensorCounts,
+) -> list[Piece]:
+    """Split a sensor's chunks by connection and kind; order, count and clock-fit each.
+
+    Parameters
+    ----------
+    sensor : str
+        Sensor id.
+    decoded : sequence of (int, DecodedChunk)
+        From :func:`decode_packets`.
+    connects_ns : sequence of int
+        Host times of the sensor's connections (empty: one connection).
+    origin_ns : int
+        Host time of session time 0.
+    counts : SensorCounts
+        Updated with duplicates, reordering and loss.
+
+    Returns
+    -------
+    list of Piece
+        One per (connection, kind) that holds samples.
+
+    Examples
+    --------
+    >>> make_pieces("s", [], [], 0, SensorCounts())
+    []
+    """
+    starts = np.sort(np.asarray(connects_ns, dtype=np.int64))
+    groups: dict[tuple[int, str, float], list[tuple[int, DecodedChunk]]] = {}
+    for host_ns, chunk in decoded:
+        segment = max(int(np.searchsorted(starts, host_ns, side="right")) - 1, 0)
+        groups.setdefault((segment, chunk.kind, chunk.fs), []).append((host_ns, chunk))
+    pieces = [
+        _build_piece(sensor, key[0], items, origin_ns, counts, None)
+        for key, items in sorted(groups.items(), key=lambda kv: kv[0][:2])
+    ]
+    spans = [(p.positions[-1] / p.fs, p) for p in pieces]
+    if not spans:
+        return []
+    span, longest = max(spans, key=lambda s: s[0])
+    if span < MIN_FIT_SPAN_S:
+        return pieces
+    slope = longest.fit.slope
+    return [p if s >= MIN_FIT_SPAN_S else _refit(p, slope, origin_ns, groups) for s, p in spans]
+
+
+def _refit(
+    piece: Piece,
+    slope: float,
+    origin_ns: int,
+    groups: dict[tuple[int, str, float], list[tuple[int, DecodedChunk]]],
+) -> Piece:
+    items = groups[(piece.segment, piece.kind, piece.fs)]
+    return _build_piece(piece.sensor, piece.segment, items, origin_ns, SensorCounts(), slope)
