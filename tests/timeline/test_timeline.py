@@ -75,7 +75,7 @@ def test_fit_clock_rejects_bad_input() -> None:
 
 def test_timeline_within_2ms_of_truth_over_60s_at_200ppm() -> None:
     rate = 2000.0 * (1 + 200e-6)
-    packets, signal, true_t = nkt_packets(6000, skew_ppm=200.0, sine_hz=5.0)
+    packets, _, true_t = nkt_packets(6000, skew_ppm=200.0, sine_hz=5.0)
     a = assemble(SENSOR, packets)
     report = a.sensors["s1"]
     assert report.drift_ppm == pytest.approx(-200 / (1 + 200e-6), abs=2.0)

@@ -41,7 +41,7 @@ class ClockFit:
     Examples
     --------
     >>> fit = ClockFit(1.0, 1.0002, 10, 0.001, 0.003)
-    >>> round(fit.drift_ppm, 3), fit.host_time(10.0)
+    >>> round(fit.drift_ppm, 3), round(float(fit.host_time(10.0)), 9)
     (200.0, 11.002)
     """
 
