@@ -138,6 +138,7 @@ def evaluate_model(
     table: pd.DataFrame,
     *,
     mode: Mode = "auto",
+    label: str | None = None,
 ) -> CVReport:
     """Reproduce the card's cross-validation, or score the model on a held-out table.
 
@@ -153,6 +154,9 @@ def evaluate_model(
         ``"cv"``: rerun the subject-grouped CV with the saved parameters and seed.
         ``"held-out"``: apply the saved model to every trial. ``"auto"``: ``"cv"``
         when the table is the training table (same fingerprint), else ``"held-out"``.
+    label : str, optional
+        Label column of ``table``; default the card's. Its values must be the
+        card's classes.
 
     Returns
     -------
@@ -173,7 +177,12 @@ def evaluate_model(
         raise ValidationError(
             f"mode must be 'auto', 'cv' or 'held-out', got {mode!r}", parameter="mode"
         )
-    data = prepare_table(table, label=card.label, features=card.features, classes=card.classes)
+    data = prepare_table(
+        table,
+        label=card.label if label is None else label,
+        features=card.features,
+        classes=card.classes,
+    )
     if mode == "auto":
         mode = "cv" if data.fingerprint() == card.training_fingerprint else "held-out"
     logger.info("evaluating in %s mode", mode)
