@@ -1,0 +1,78 @@
+"""``nkt-motion analyze PATH --json OUT``: assess a recorded session before vs after.
+
+Reads any supported session (:func:`nkt_motion.read`), infers the protocol and
+the tested side unless given, runs :func:`nkt_motion.assess.assess_session`,
+writes the ARCHITECTURE.md JSON object (NaN as ``null``) and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``analyze`` subcommand.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        From :meth:`argparse.ArgumentParser.add_subparsers`.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> p = argparse.ArgumentParser(); register(p.add_subparsers())
+    >>> p.parse_args(["analyze", "x.bdf", "--json", "o.json", "--side", "L"]).side
+    'L'
+    """
+    p = subparsers.add_parser(
+        "analyze",
+        help="assess a session: compensation before vs after the correction",
+        description="Assess a recorded session: tested:partner ratios before and after the "
+        "correction, with intervals, rule flags and a verdict. A measurement, not a diagnosis.",
+    )
+    p.add_argument("path", type=Path, help="session file or BIDS folder")
+    p.add_argument("--json", dest="json_out", type=Path, required=True, help="output JSON")
+    p.add_argument("--protocol", help="protocol name (default: inferred)")
+    p.add_argument("--side", choices=["L", "R"], help="tested side (default: inferred)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``analyze``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed arguments.
+
+    Returns
+    -------
+    int
+        0 on success.
+
+    Examples
+    --------
+    >>> run  # doctest: +ELLIPSIS
+    <function run at ...>
+    """
+    from nkt_motion import read
+    from nkt_motion.assess import assess_session
+
+    session = read(args.path)
+    result = assess_session(
+        session, args.protocol, side=args.side, n_boot=args.n_boot, seed=args.seed
+    )
+    text = json.dumps(result.to_dict(), indent=2, allow_nan=False)
+    args.json_out.parent.mkdir(parents=True, exist_ok=True)
+    args.json_out.write_text(text + "\n", encoding="utf-8")
+    print(result.summary())
+    print(f"wrote {args.json_out}")
+    return 0
