@@ -221,7 +221,19 @@ def save_model(path: str | Path, estimator: CompensationClassifier, card: ModelC
 
     Examples
     --------
-    >>> # see load_model for a round trip
+    >>> import numpy as np, tempfile, pathlib
+    >>> clf = CompensationClassifier().fit(np.arange(10.0)[:, None], np.tile([0, 1], 5))
+    >>> card = ModelCard(warning="", simulated=False, kind="logistic", params={},
+    ...                  features=["f"], label="label", classes=["0", "1"],
+    ...                  label_meaning="p(1)", data_description="doc", n_subjects=10,
+    ...                  n_trials=10, cv_settings={}, cv={}, training_fingerprint="",
+    ...                  versions={}, created="2025-01-01T00:00:00+00:00")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     written = save_model(pathlib.Path(d) / "m.skops", clf, card)
+    ...     len(json.loads(written.read_text())["model_sha256"])
+    64
+    >>> written.name
+    'm.card.json'
     """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
