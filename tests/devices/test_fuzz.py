@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import zlib
 
 import numpy as np
 import pytest
@@ -64,8 +65,9 @@ def test_fuzz_decoder(name: str) -> None:
     cases = _cases(name)
 
     @FUZZ
-    @given(st.integers(0, 2**32 - 1), st.binary(max_size=260))
-    def run(key: int, noise: bytes) -> None:
+    @given(st.binary(max_size=260))
+    def run(noise: bytes) -> None:
+        key = zlib.crc32(noise)  # one cheap strategy; the key picks case and mutation
         uuid, seed = cases[key % len(cases)]
         _check(name, uuid, noise)
         _check(name, uuid, _mutate(seed, key, noise))
