@@ -18,10 +18,12 @@ from nkt_motion.emulate.client import ATT_MTU, EmulatedClient
 from nkt_motion.emulate.gatt_table import CharacteristicSpec, GattRefusal, ServiceSpec
 from nkt_motion.emulate.myo_sensor import MyoSensor
 from nkt_motion.emulate.nkt_sensor import NktSensor
+from nkt_motion.emulate.polar_sensor import PolarSensor
 from nkt_motion.emulate.profiles import ProfileSensor, SignalSource, array_source
 from nkt_motion.emulate.scanner import EmulatedScanner
 from nkt_motion.emulate.sensor import LINK_LOSS_REASON, EmulatedSensor
 from nkt_motion.emulate.streaming import DeviceClock, Faults, NotificationStream, PacketSource
+from nkt_motion.emulate.witmotion_sensor import WitMotionSensor
 
 __all__ = [
     "ATT_MTU",
@@ -39,9 +41,11 @@ __all__ = [
     "NktSensor",
     "NotificationStream",
     "PacketSource",
+    "PolarSensor",
     "ProfileSensor",
     "ServiceSpec",
     "SignalSource",
     "VirtualBus",
+    "WitMotionSensor",
     "array_source",
 ]

@@ -8,11 +8,13 @@ turned into device counts with :func:`quantise`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from nkt_motion.devices import polar_cp as cp
 from nkt_motion.errors import ValidationError
 
 __all__ = [
@@ -21,6 +23,8 @@ __all__ = [
     "delta_frame_capacity",
     "encode_delta_content",
     "encode_pmd_frame",
+    "encode_pmd_response",
+    "encode_pmd_settings",
     "encode_raw_content",
     "encode_register_answer",
     "encode_witmotion_packets",
@@ -101,6 +105,61 @@ def encode_pmd_frame(
     return (
         bytes([measurement]) + timestamp_ns.to_bytes(8, "little") + bytes([frame_type]) + content
     )
+
+
+def encode_pmd_settings(settings: Mapping[str, Sequence[int]]) -> bytes:
+    """Encode settings TLVs ``{id, count, count x value LE}...`` (ids of ``polar_cp``).
+
+    Parameters
+    ----------
+    settings : mapping of str to sequence of int
+        ``sample_rate``, ``resolution``, ``range`` or ``channels`` -> values.
+
+    Returns
+    -------
+    bytes
+        The parameters of a get-settings response.
+
+    Examples
+    --------
+    >>> encode_pmd_settings({"sample_rate": [52], "channels": [3]}).hex()
+    '00013400040103'
+    """
+    ids = {name: (sid, width) for sid, (name, width) in cp.SETTINGS.items()}
+    out = bytearray()
+    for name, values in settings.items():
+        if name not in ids or name in ("factor", "security"):
+            raise ValidationError(f"setting {name!r} is not an integer setting", parameter=name)
+        sid, width = ids[name]
+        out += bytes([sid, len(values)]) + b"".join(v.to_bytes(width, "little") for v in values)
+    return bytes(out)
+
+
+def encode_pmd_response(op: int, measurement: int, status: int, params: bytes = b"") -> bytes:
+    """Encode a control-point answer ``F0 <op> <type> <status> 00 <params>``.
+
+    Parameters
+    ----------
+    op : int
+        Op code answered.
+    measurement : int
+        Measurement type.
+    status : int
+        0 on success, else a ``polar_cp.STATUS_NAMES`` code.
+    params : bytes
+        Settings TLVs of a successful answer.
+
+    Returns
+    -------
+    bytes
+        The indication value (``more`` is always 0: one frame per answer).
+
+    Examples
+    --------
+    >>> encode_pmd_response(2, 2, 8).hex()
+    'f002020800'
+    """
+    return bytes([0xF0, op, measurement, status, 0]) + params
 
 
 def encode_raw_content(counts: ArrayLike, width: int) -> bytes:
@@ -276,7 +335,7 @@ def encode_witmotion_packets(samples: ArrayLike) -> bytes:
         raise ValidationError(
             f"samples must have shape (9, n), got {arr.shape}", parameter="samples"
         )
-    counts = quantise(arr, WITMOTION_SCALE, 16).T.astype("<i2")
+    counts = np.ascontiguousarray(quantise(arr, WITMOTION_SCALE, 16).T, dtype="<i2")
     head = np.tile(np.array([0x55, 0x61], dtype=np.uint8), (counts.shape[0], 1))
     return bytes(np.hstack([head, counts.view(np.uint8)]).tobytes())
 

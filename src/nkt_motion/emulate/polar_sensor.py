@@ -37,6 +37,8 @@ from nkt_motion.emulate.encoders import (
     delta_frame_capacity,
     encode_delta_content,
     encode_pmd_frame,
+    encode_pmd_response,
+    encode_pmd_settings,
     encode_raw_content,
     quantise,
 )
@@ -99,19 +101,6 @@ class _Plan:
     compressed: bool
     source: SignalSource
     source_fs: float
-
-
-def _settings_tlv(settings: dict[str, tuple[int, ...]]) -> bytes:
-    ids = {name: (sid, width) for sid, (name, width) in cp.SETTINGS.items()}
-    out = bytearray()
-    for name, values in settings.items():
-        sid, width = ids[name]
-        out += bytes([sid, len(values)]) + b"".join(v.to_bytes(width, "little") for v in values)
-    return bytes(out)
-
-
-def _response(op: int, measurement: int, status: int, params: bytes = b"") -> bytes:
-    return bytes([0xF0, op, measurement, status, 0]) + params
 
 
 class PolarSensor(ProfileSensor):
@@ -281,17 +270,17 @@ class PolarSensor(ProfileSensor):
             raise GattRefusal("polar: empty command", code=INVALID_ATTRIBUTE_VALUE_LENGTH)
         op, kind = value[0], value[1] if len(value) > 1 else 0
         if op not in (1, 2, 3):
-            reply = _response(op, kind, _BAD_OP)
+            reply = encode_pmd_response(op, kind, _BAD_OP)
         elif len(value) < 2 or (op != 2 and len(value) != 2):
-            reply = _response(op, kind, _BAD_LENGTH)
+            reply = encode_pmd_response(op, kind, _BAD_LENGTH)
         elif kind == _SDK and self.model == "verity":
             reply = self._sdk_mode(op, len(value))
         elif kind not in self._capabilities():
             known = kind in cp.MEASUREMENT_TYPES.values()
-            reply = _response(op, kind, _UNSUPPORTED if known else _BAD_TYPE)
+            reply = encode_pmd_response(op, kind, _UNSUPPORTED if known else _BAD_TYPE)
         elif op == 1:
-            params = _settings_tlv(self._capabilities()[kind].settings)
-            reply = _response(op, kind, _OK, params)
+            params = encode_pmd_settings(self._capabilities()[kind].settings)
+            reply = encode_pmd_response(op, kind, _OK, params)
         elif op == 2:
             reply = self._start(kind, value[2:])
         else:
@@ -308,22 +297,22 @@ class PolarSensor(ProfileSensor):
     def _sdk_mode(self, op: int, length: int) -> bytes:
         enable = op == 2
         if op == 1 or length != 2:
-            return _response(op, _SDK, _BAD_LENGTH if length != 2 else _UNSUPPORTED)
+            return encode_pmd_response(op, _SDK, _BAD_LENGTH if length != 2 else _UNSUPPORTED)
         if enable == self.sdk_mode:
-            return _response(op, _SDK, _ALREADY)
+            return encode_pmd_response(op, _SDK, _ALREADY)
         for kind in list(self._running):
             self._stop(kind)
         self.sdk_mode = enable
-        return _response(op, _SDK, _OK)
+        return encode_pmd_response(op, _SDK, _OK)
 
     def _stop(self, kind: int) -> bytes:
         running = self._running.pop(kind, None)
         if running is None:
-            return _response(3, kind, _ALREADY)
+            return encode_pmd_response(3, kind, _ALREADY)
         stream, timer = running
         timer.cancel()
         self._spawn(stream.stop())
-        return _response(3, kind, _OK)
+        return encode_pmd_response(3, kind, _OK)
 
     def _validate(self, kind: int, params: bytes) -> tuple[int, dict[str, int]]:
         """Status and chosen settings of a start request."""
@@ -346,13 +335,13 @@ class PolarSensor(ProfileSensor):
 
     def _start(self, kind: int, params: bytes) -> bytes:
         if kind in self._running:
-            return _response(2, kind, _ALREADY)
+            return encode_pmd_response(2, kind, _ALREADY)
         status, chosen = self._validate(kind, params)
         if status != _OK:
-            return _response(2, kind, status)
+            return encode_pmd_response(2, kind, status)
         plan = self._plan(kind, chosen)
         if plan.per_frame < 2:
-            return _response(2, kind, 10)  # ERROR_INVALID_MTU
+            return encode_pmd_response(2, kind, 10)  # ERROR_INVALID_MTU
         stream = NotificationStream(
             self._send_frame,
             self._frames(plan),
@@ -367,7 +356,7 @@ class PolarSensor(ProfileSensor):
         extra = b""
         if plan.compressed:
             extra = b"\x05\x01" + np.float32(plan.factor).tobytes()
-        return _response(2, kind, _OK, extra)
+        return encode_pmd_response(2, kind, _OK, extra)
 
     def _plan(self, kind: int, chosen: dict[str, int]) -> _Plan:
         cap = self._capabilities()[kind]
