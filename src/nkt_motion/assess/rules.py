@@ -45,7 +45,7 @@ from nkt_motion.features import SIGN_COLUMNS
 from nkt_motion.protocols import KinematicSign, Rules
 from nkt_motion.vocab import muscle_name
 
-__all__ = ["DEFAULT_RULES", "PhaseResult", "phase_result", "score_trials"]
+__all__ = ["DEFAULT_RULES", "PhaseResult", "expand", "phase_result", "score_trials"]
 
 FloatArray = NDArray[np.float64]
 
@@ -78,7 +78,8 @@ class PhaseResult:
     ratio : float
         Geometric mean over trials of normalised tested / normalised partner RMS.
     ci : (float, float)
-        Bootstrap percentile interval of ``ratio`` over trials (NaN with < 2 trials).
+        Expanded percentile bootstrap interval of ``ratio`` over trials (see
+        :func:`expand`; NaN with < 2 trials).
     tested_share, partner_share : float
         Geometric means of each muscle's normalised RMS (1.0 = its reference level).
     onset_diff_ms : float
@@ -139,6 +140,42 @@ class PhaseResult:
             "onset_diff_ms": self.onset_diff_ms,
             "kinematics_deg": dict(self.kinematics),
         }
+
+
+def expand(boot: FloatArray, point: float, n: int, ci: float) -> FloatArray:
+    """Widen bootstrap means for a small sample (Hesterberg's expanded percentile interval).
+
+    The deviations of the resampled means from the point estimate are scaled by
+    ``sqrt(n / (n - 1)) * t(n - 1) / z``, the ratio of the Student-t interval to
+    the normal one, so that a percentile interval from few trials is not too narrow.
+
+    Parameters
+    ----------
+    boot : ndarray, shape (n_boot,)
+        Resampled means.
+    point : float
+        The mean of the sample.
+    n : int
+        Sample size, >= 2.
+    ci : float
+        Coverage in (0, 1).
+
+    Returns
+    -------
+    ndarray, shape (n_boot,)
+        The widened resampled means.
+
+    Examples
+    --------
+    >>> expand(np.array([0.9, 1.1]), 1.0, 3, 0.95).round(3).tolist()
+    [0.731, 1.269]
+    """
+    from scipy import stats
+
+    q = 0.5 + ci / 2
+    factor = np.sqrt(n / (n - 1)) * stats.t.ppf(q, n - 1) / stats.norm.ppf(q)
+    out: FloatArray = point + factor * (boot - point)
+    return out
 
 
 def _threshold(sign: KinematicSign, rules: Rules) -> float:
@@ -274,7 +311,8 @@ def phase_result(
     valid = np.isfinite(logs)
     lo_hi = (float("nan"), float("nan"))
     if valid.sum() >= 2:
-        q = np.percentile(b_mean[np.isfinite(b_mean)], [50 * (1 - ci), 50 * (1 + ci)])
+        wide = expand(b_mean[np.isfinite(b_mean)], float(np.mean(logs[valid])), valid.sum(), ci)
+        q = np.percentile(wide, [50 * (1 - ci), 50 * (1 + ci)])
         lo_hi = (float(np.exp(q[0])), float(np.exp(q[1])))
     limit = 1 - rules.ratio_change_threshold
     reasons = _reasons(rows, tested, partner, bool(r_fire[0]), bool(o_fire[0]), limit)
@@ -295,7 +333,7 @@ def phase_result(
         },
         flag=bool(r_fire[0] | o_fire[0] | k_fire[0]),
         reasons=tuple(reasons),
-        p_compensation=float(np.mean(b_r | b_o | b_k)) if n else float("nan"),
+        p_compensation=float(np.mean(b_r | b_o | b_k)) if valid.any() else float("nan"),
         log_ratios=logs[valid],
     )
 

@@ -4,8 +4,10 @@ The change is ``post ratio / pre ratio`` with both ratios geometric means over
 their phase's trials (``exp`` of the mean log-ratio). Its interval is a
 percentile bootstrap: the pre and post trials are resampled independently (with
 replacement, seeded, 2000 resamples by default) and the interval is taken of
-``exp(mean post log-ratio - mean pre log-ratio)``. With few trials a percentile
-bootstrap is too narrow rather than too wide, hence ``min_trials``.
+``exp(mean post log-ratio - mean pre log-ratio)``. With few trials a plain
+percentile bootstrap is too narrow, so each phase's resampled means are first
+widened by the t-based factor of :func:`nkt_motion.assess.rules.expand`
+(Hesterberg's expanded percentile interval); ``min_trials`` still applies.
 
 With ``d = rules.ratio_change_threshold`` (0.2: the smallest change that
 matters, Morrissey et al. 2012) and the *equivalence band*
@@ -40,7 +42,7 @@ from typing import Any, Final, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from nkt_motion.assess.rules import PhaseResult
+from nkt_motion.assess.rules import PhaseResult, expand
 from nkt_motion.protocols import Rules
 from nkt_motion.vocab import muscle_id
 
@@ -99,8 +101,10 @@ def change_interval(
     if len(pre_logs) < 2 or len(post_logs) < 2:
         return change, (nan, nan)
     rng = np.random.default_rng(seed)
-    pre = pre_logs[rng.integers(0, len(pre_logs), (n_boot, len(pre_logs)))].mean(axis=-1)
-    post = post_logs[rng.integers(0, len(post_logs), (n_boot, len(post_logs)))].mean(axis=-1)
+    pre, post = (
+        expand(v[rng.integers(0, len(v), (n_boot, len(v)))].mean(axis=-1), v.mean(), len(v), ci)
+        for v in (pre_logs, post_logs)
+    )
     lo, hi = np.exp(np.percentile(post - pre, [50 * (1 - ci), 50 * (1 + ci)]))
     return change, (float(lo), float(hi))
 
@@ -143,12 +147,12 @@ def decide_verdict(
     """
     lo, hi = interval
     band = (1.0 / (1.0 + rules.ratio_change_threshold), 1.0 + rules.ratio_change_threshold)
+    if quality_problems:
+        return "inconclusive", "signal quality: " + "; ".join(quality_problems)
     few = [p for p in (pre, post) if p.n_trials < rules.min_trials]
     if few:
         counts = ", ".join(f"{p.n_trials} in {p.phase}" for p in few)
         return "inconclusive", f"too few valid trials ({counts}; need {rules.min_trials})"
-    if quality_problems:
-        return "inconclusive", "signal quality: " + "; ".join(quality_problems)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return "inconclusive", "the change has no interval"
     span = f"change interval {lo:.2f}-{hi:.2f}"
@@ -226,7 +230,7 @@ class PairAssessment:
 
         Examples
         --------
-        >>> from nkt_motion.assess.rules import PhaseResult
+        >>> from nkt_motion.assess.rules import PhaseResult, expand
         >>> nan = float("nan")
         >>> ph = PhaseResult("pre", 1, nan, (nan, nan), 1.0, 1.0, 0.0, {}, False, (), 0.0)
         >>> d = PairAssessment("p", "GMED", "ADL", "L", ph, ph, 1.0, (0.9, 1.1), "inconclusive",

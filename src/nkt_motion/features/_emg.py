@@ -116,6 +116,12 @@ def prepare_emg(
     hum = quality[(quality["check"] == "mains") & ~quality["ok"].astype(bool)]
     notch_hz = mains if len(hum) else None
     filt = raw.notch(freq=mains, harmonics=True) if notch_hz else raw
+    if notch_hz:  # judge the SNR after the hum is removed
+        again = _quality(filt, mains)
+        snr = quality["check"] == "snr"
+        quality.loc[snr, ["value", "ok", "reason"]] = again.loc[
+            again["check"] == "snr", ["value", "ok", "reason"]
+        ].to_numpy()
     filt = filt.bandpass(low=20.0, high=min(450.0, 0.45 * raw.fs))
     env = filt.rectify().envelope(cutoff=envelope_cutoff)
     failed = quality[quality["check"].isin(SESSION_CHECKS) & ~quality["ok"].astype(bool)]
