@@ -62,3 +62,7 @@ __all__ = [
     "score_fold",
     "train_model",
 ]
+from nkt_motion.assess.pipeline import DISCLAIMER, Assessment, assess_session
+from nkt_motion.assess.verdict import VERDICTS, PairAssessment
+
+__all__ += ["DISCLAIMER", "VERDICTS", "Assessment", "PairAssessment", "assess_session"]
