@@ -248,7 +248,7 @@ class CompensationClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
         tags.input_tags.allow_nan = True
         return tags
 
-    def fit(self, X: ArrayLike, y: ArrayLike, groups: ArrayLike | None = None) -> Any:
+    def fit(self, X: ArrayLike, y: ArrayLike, *, groups: ArrayLike | None = None) -> Any:
         """Fit the pipeline and its group-aware sigmoid calibration.
 
         Parameters
