@@ -18,14 +18,13 @@ Examples
 
 from nkt_motion.capture.format import (
     MAGIC,
-    Capture,
     CaptureEvent,
     CaptureHeader,
     CaptureWriter,
     Packet,
     SensorEntry,
-    read_capture,
 )
+from nkt_motion.capture.read import Capture, read_capture
 
 __all__ = [
     "MAGIC",
