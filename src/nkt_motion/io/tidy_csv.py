@@ -91,7 +91,9 @@ def read_table(path: Path, **kwargs: Any) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The table.
+        The table. Numbers are parsed with ``float_precision="round_trip"``, so a
+        float written with full precision reads back bit for bit (pandas' default
+        fast parser can be off by one unit in the last place).
 
     Raises
     ------
@@ -108,7 +110,7 @@ def read_table(path: Path, **kwargs: Any) -> pd.DataFrame:
     if not path.is_file():
         raise FileFormatError("file does not exist", path=path)
     try:
-        out: pd.DataFrame = pd.read_csv(path, **kwargs)
+        out: pd.DataFrame = pd.read_csv(path, **{"float_precision": "round_trip", **kwargs})
     except _READ_ERRORS as exc:
         raise FileFormatError(f"cannot parse the table ({exc})", path=path) from None
     return out
