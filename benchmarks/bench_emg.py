@@ -52,7 +52,7 @@ def _nkt_chain(x: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray,
     return env, rms, sum(len(b) for b in onsets), len(q)
 
 
-def run_nkt(x: np.ndarray, group: int = 2) -> None:
+def run_nkt(x: np.ndarray, group: int = 1) -> None:
     """Full chain, channel groups of ``group`` (each stage vectorised within a group)."""
     names = [f"EMG CH{i}" for i in range(N_CH)]
     env, rms = np.empty_like(x), np.empty_like(x)
