@@ -12,7 +12,7 @@ from nkt_motion.capture import Packet
 from nkt_motion.devices import DecodedChunk, DeviceProfile
 from nkt_motion.dsp.streaming import StreamingRMS
 from nkt_motion.errors import DecodeError
-from nkt_motion.timeline import fit_clock
+from nkt_motion.timeline import ROTATIONS, apply_control, fit_clock, is_data
 
 __all__ = ["LiveSensor"]
 
@@ -30,7 +30,8 @@ class LiveSensor:
     state : str
         ``connecting``, ``streaming``, ``reconnecting``, ``gave up`` or ``stopped``.
     packets, malformed, lost : int
-        Received packets, undecodable ones, and sequence numbers never received.
+        Received packets, undecodable ones, and sequence numbers never received
+        (for the Myo's EMG: notifications missing from the characteristic rotation).
     channels : list of str
         EMG channel names, in the order of :attr:`levels`.
     levels : ndarray
@@ -83,6 +84,9 @@ class LiveSensor:
         """
         emg: list[DecodedChunk] = []
         for packet in batch:
+            if not is_data(self.profile, packet.char_uuid):
+                self.profile = apply_control(self.profile, packet.char_uuid, packet.payload)
+                continue
             try:
                 chunk = self.profile.decode(packet.char_uuid, packet.payload)
             except DecodeError:
@@ -98,6 +102,7 @@ class LiveSensor:
 
     def _count(self, chunk: DecodedChunk) -> None:
         if chunk.sequence is None:
+            self._count_rotation(chunk)
             return
         last = self._last_seq.get(chunk.characteristic)
         if last is not None:
@@ -106,6 +111,16 @@ class LiveSensor:
                 self.lost += step - 1
         if last is None or 0 < (chunk.sequence - last) % 65536 < 32768:
             self._last_seq[chunk.characteristic] = chunk.sequence
+
+    def _count_rotation(self, chunk: DecodedChunk) -> None:
+        order = ROTATIONS.get(chunk.device, ())
+        if chunk.characteristic not in order:
+            return
+        index = order.index(chunk.characteristic)
+        last = self._last_seq.get("rotation")
+        if last is not None:
+            self.lost += (index - last - 1) % len(order)
+        self._last_seq["rotation"] = index
 
     def _clock_point(self, chunk: DecodedChunk, host_ns: int) -> None:
         if chunk.kind != "emg" and chunk.kind != "ecg":

@@ -18,11 +18,14 @@ from nkt_motion.capture import Packet
 from nkt_motion.devices import DeviceProfile
 from nkt_motion.errors import AcquisitionError
 
-__all__ = ["SensorDisconnected", "SensorStream"]
+__all__ = ["CONFIGURE_FIRST", "SensorDisconnected", "SensorStream"]
 
 logger = logging.getLogger(__name__)
 
 _STOP = object()
+
+#: Profiles that stream once notifications are enabled: configure them before that.
+CONFIGURE_FIRST = frozenset({"witmotion"})
 
 
 class SensorDisconnected(AcquisitionError):
@@ -41,7 +44,12 @@ class SensorStream:
     On entry the client connects, subscribes to every data characteristic of the
     profile and sends the profile's start commands; on exit it sends the stop
     commands, unsubscribes and disconnects (each step in ``finally``, errors
-    logged). Notification callbacks only stamp the host time and put the packet
+    logged). Control characteristics that notify or indicate (the Polar PMD
+    control point) are subscribed first and their answers are packets too: a
+    start response carries the scale of compressed samples. Sensors that stream
+    as soon as notifications are on (:data:`CONFIGURE_FIRST`) get their start
+    commands before the data subscription, so no sample leaves at the old rate.
+    Notification callbacks only stamp the host time and put the packet
     on an :class:`asyncio.Queue`; ``async for`` takes them off.
 
     Parameters
@@ -124,8 +132,13 @@ class SensorStream:
             self._client = None
             raise AcquisitionError(f"cannot connect: {exc}", sensor=self.sensor_id) from exc
         try:
-            await self._subscribe()
-            await self._write_all(self.profile.start_commands(), "start")
+            await self._subscribe(role="control")
+            first = self.profile.name in CONFIGURE_FIRST
+            if first:
+                await self._write_all(self.profile.start_commands(), "start")
+            await self._subscribe(role="data")
+            if not first:
+                await self._write_all(self.profile.start_commands(), "start")
         except BaseException:
             await self._close()
             raise
@@ -140,9 +153,10 @@ class SensorStream:
     ) -> None:
         await self._close()
 
-    async def _subscribe(self) -> None:
+    async def _subscribe(self, *, role: str) -> None:
         client = self.client
-        for spec in self.profile.notify_characteristics:
+        specs = [c for c in self.profile.characteristics if c.role == role and c.notifies]
+        for spec in specs:
             if client.services.get_characteristic(spec.uuid) is None:
                 raise AcquisitionError(
                     f"not a {self.profile.name} sensor: no characteristic {spec.uuid}",

@@ -76,6 +76,9 @@ class EmulatedClient(BaseBleakClient):
         Called (scheduled on the loop) when the link ends without ``disconnect()``.
     timeout : float
         Seconds to wait for the peripheral in :meth:`connect`.
+    mtu : int
+        ATT MTU to ask for after connecting (23..517; default :data:`ATT_MTU`).
+        A small MTU stands in for hosts that negotiate less (BlueZ reports 23).
     **kwargs
         Other keyword arguments bleak forwards (``services``, ``bluez``, ...);
         ``services`` limits discovery to those service UUIDs.
@@ -95,6 +98,7 @@ class EmulatedClient(BaseBleakClient):
         bus: VirtualBus | None = None,
         disconnected_callback: Callable[[], None] | None = None,
         timeout: float = 10.0,
+        mtu: int = ATT_MTU,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -108,7 +112,10 @@ class EmulatedClient(BaseBleakClient):
                 f"bus must be a VirtualBus (BleakClient(..., bus=bus)), got {bus!r}",
                 parameter="bus",
             )
+        if not 23 <= mtu <= 517:
+            raise ValidationError(f"mtu must be in 23..517, got {mtu}", parameter="mtu")
         self._bus = bus
+        self._wanted_mtu = mtu
         self._wanted: set[str] | None = kwargs.get("services")
         self._name = (
             address_or_ble_device.name if isinstance(address_or_ble_device, BLEDevice) else None
@@ -129,7 +136,7 @@ class EmulatedClient(BaseBleakClient):
 
     @property
     def mtu_size(self) -> int:
-        """The negotiated ATT MTU (23 until connected, 247 after)."""
+        """The negotiated ATT MTU (23 until connected, then the one asked for, 247 by default)."""
         return self._mtu
 
     @property
@@ -184,7 +191,7 @@ class EmulatedClient(BaseBleakClient):
                 raise BleakError(f"connection to {self.address} failed: {error}") from error
         self._attach(connection)
         try:
-            self._mtu = await self._request(lambda peer: peer.request_mtu(ATT_MTU))
+            self._mtu = await self._request(lambda peer: peer.request_mtu(self._wanted_mtu))
             self.services = await self._request(self._discover)
             await self._read_name()
         except BaseException:

@@ -18,21 +18,33 @@ Examples
 
 from nkt_motion.timeline.assemble import Assembly, SensorReport, assemble
 from nkt_motion.timeline.clock import ClockFit, fit_clock, lower_hull
+from nkt_motion.timeline.control import ROTATIONS, apply_control, is_data, rotation_losses
 from nkt_motion.timeline.sequence import SequenceReport, order_by_sequence, unwrap_counter
-from nkt_motion.timeline.tracks import Piece, SensorCounts, decode_packets, make_pieces
+from nkt_motion.timeline.tracks import (
+    Piece,
+    SensorCounts,
+    decode_packets,
+    make_pieces,
+    timestamp_positions,
+)
 
 __all__ = [
+    "ROTATIONS",
     "Assembly",
     "ClockFit",
     "Piece",
     "SensorCounts",
     "SensorReport",
     "SequenceReport",
+    "apply_control",
     "assemble",
     "decode_packets",
     "fit_clock",
+    "is_data",
     "lower_hull",
     "make_pieces",
     "order_by_sequence",
+    "rotation_losses",
+    "timestamp_positions",
     "unwrap_counter",
 ]

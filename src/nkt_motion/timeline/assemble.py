@@ -23,6 +23,7 @@ from nkt_motion.capture import CaptureEvent, Packet, SensorEntry
 from nkt_motion.devices import DecodedChunk, get_profile
 from nkt_motion.errors import NktMotionError
 from nkt_motion.model import Channel, Session, Stream, channel_from_label, make_gaps
+from nkt_motion.timeline.clock import ClockFit
 from nkt_motion.timeline.tracks import Piece, SensorCounts, decode_packets, make_pieces
 from nkt_motion.vocab import CHANNEL_KINDS
 
@@ -48,14 +49,18 @@ class SensorReport:
     connections : int
         Connections that delivered data.
     drift_ppm, offset_ms : float or None
-        Clock drift of the device against the host, and the host time (ms) of
-        device time 0 of its first connection; None without data.
+        Clock drift of the device against the host (from the device timestamps
+        where the device sends them, else from its sample clock), and the host
+        time (ms) of sample 0 of its longest piece; None without data.
     latency_p50_ms, latency_p95_ms : float or None
         Arrival delay above the clock fit.
     gave_up : bool
         The recorder stopped reconnecting to it.
     errors : tuple of str
         The first decode errors.
+    device_clock : ClockFit or None
+        For devices that send timestamps (Polar): device time in seconds (the
+        timestamp in ns x 1e-9) -> session seconds, fitted on its longest piece.
     """
 
     sensor: str
@@ -73,6 +78,7 @@ class SensorReport:
     latency_p95_ms: float | None
     gave_up: bool = False
     errors: tuple[str, ...] = ()
+    device_clock: ClockFit | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +106,12 @@ def _channel(label: str, unit: str, kind: str) -> Channel:
 
 @dataclass(slots=True)
 class _Group:
-    """Pieces that share one stream; channels of each sensor in order."""
+    """Pieces that share one stream; the rows of each track (sensor, channels) in order."""
 
     name: str
     fs: float
     pieces: list[Piece] = field(default_factory=list)
-    rows: dict[str, list[int]] = field(default_factory=dict)
+    rows: dict[tuple[str, tuple[str, ...]], list[int]] = field(default_factory=dict)
     channels: list[Channel] = field(default_factory=list)
 
 
@@ -121,8 +127,7 @@ def _groups(pieces: Sequence[Piece]) -> list[_Group]:
             by_key[key] = _Group(p.kind, p.fs)
         group = by_key[key]
         group.pieces.append(p)
-        if p.sensor not in group.rows:
-            group.rows[p.sensor] = []
+        group.rows.setdefault(_track(p), [])
     kinds = [k for k, _ in by_key]
     for (kind, fs), group in by_key.items():
         if kinds.count(kind) > 1:
@@ -131,16 +136,20 @@ def _groups(pieces: Sequence[Piece]) -> list[_Group]:
     return list(by_key.values())
 
 
+def _track(piece: Piece) -> tuple[str, tuple[str, ...]]:
+    return piece.sensor, piece.template.channels
+
+
 def _assign_channels(group: _Group) -> None:
     labels: list[str] = []
-    first: dict[str, DecodedChunk] = {}
+    first: dict[tuple[str, tuple[str, ...]], DecodedChunk] = {}
     for p in group.pieces:
-        first.setdefault(p.sensor, p.template)
+        first.setdefault(_track(p), p.template)
     taken = [lab for t in first.values() for lab in t.channels]
-    for sensor, t in first.items():
+    for track, t in first.items():
         for label, unit, kind in zip(t.channels, t.units, t.channel_kinds, strict=True):
-            name = label if taken.count(label) == 1 else f"{label} {sensor}"
-            group.rows[sensor].append(len(labels))
+            name = label if taken.count(label) == 1 else f"{label} {track[0]}"
+            group.rows[track].append(len(labels))
             labels.append(name)
             group.channels.append(_channel(name, unit, kind))
 
@@ -168,7 +177,7 @@ def _stream(group: _Group, t0: float, gaps: list[dict[str, Any]]) -> Stream:
     data = np.full((len(group.channels), n), np.nan)
     history = []
     for p, start, vals, resampled in placed:
-        rows = group.rows[p.sensor]
+        rows = group.rows[_track(p)]
         lo = max(start, 0)
         data[rows, lo : start + vals.shape[1]] = vals[:, lo - start :]
         if resampled:
@@ -176,7 +185,7 @@ def _stream(group: _Group, t0: float, gaps: list[dict[str, Any]]) -> Stream:
                            f"(drift {p.fit.drift_ppm:.1f} ppm)")  # fmt: skip
         for pos, n_missing, n_packets in p.losses:
             onset = float(p.fit.host_time(pos / p.fs))
-            _gap_rows(gaps, group, p.sensor, onset, n_missing / p.fs,
+            _gap_rows(gaps, group, _track(p), onset, n_missing / p.fs,
                       f"packet loss: {n_packets} packets")  # fmt: skip
     _coverage_gaps(group, placed, t0, n, gaps)
     return Stream(group.name, data, group.fs, tuple(group.channels), t0=t0, history=tuple(history))
@@ -187,20 +196,21 @@ def _coverage_gaps(
     t0: float, n: int, gaps: list[dict[str, Any]],
 ) -> None:  # fmt: skip
     """Gap rows for the time between a sensor's connections and around its data."""
-    for sensor in group.rows:
-        spans = sorted((s, s + v.shape[1]) for p, s, v, _ in placed if p.sensor == sensor)
+    for track in group.rows:
+        spans = sorted((s, s + v.shape[1]) for p, s, v, _ in placed if _track(p) == track)
         edges = [(0, spans[0][0], "sensor not streaming")]
         edges += [(a[1], b[0], "disconnect") for a, b in itertools.pairwise(spans)]
         edges.append((spans[-1][1], n, "sensor not streaming"))
         for lo, hi, reason in edges:
             if hi > lo:
-                _gap_rows(gaps, group, sensor, t0 + lo / group.fs, (hi - lo) / group.fs, reason)
+                _gap_rows(gaps, group, track, t0 + lo / group.fs, (hi - lo) / group.fs, reason)
 
 
 def _gap_rows(
-    gaps: list[dict[str, Any]], group: _Group, sensor: str, onset: float, dur: float, why: str
-) -> None:
-    rows = group.rows[sensor]
+    gaps: list[dict[str, Any]], group: _Group, track: tuple[str, tuple[str, ...]],
+    onset: float, dur: float, why: str,
+) -> None:  # fmt: skip
+    rows = group.rows[track]
     names = [""] if len(rows) == len(group.channels) else [group.channels[r].name for r in rows]
     for name in names:
         gaps.append({"stream": group.name, "channel": name, "onset": onset, "duration": dur,
@@ -212,16 +222,18 @@ def _report(
 ) -> SensorReport:
     best = max(pieces, key=lambda p: p.positions[-1] / p.fs, default=None)
     fit = None if best is None else best.fit
+    device = None if best is None else best.device_fit
+    drift = device.drift_ppm if device is not None else None if fit is None else fit.drift_ppm
     return SensorReport(
         sensor=entry.id, profile=entry.profile, packets=counts.packets,
         malformed=counts.malformed, duplicates=counts.duplicates, reordered=counts.reordered,
         lost_packets=counts.lost, lost_samples=counts.lost_samples,
         connections=len({p.segment for p in pieces}),
-        drift_ppm=None if fit is None else fit.drift_ppm,
+        drift_ppm=drift,
         offset_ms=None if fit is None else fit.offset_s * 1e3,
         latency_p50_ms=None if fit is None else fit.latency_p50_s * 1e3,
         latency_p95_ms=None if fit is None else fit.latency_p95_s * 1e3,
-        gave_up=gave_up, errors=tuple(counts.errors),
+        gave_up=gave_up, errors=tuple(counts.errors), device_clock=device,
     )  # fmt: skip
 
 

@@ -1,8 +1,16 @@
 """One sensor's packets -> decoded, ordered, clock-mapped pieces of signal.
 
-A *piece* is the samples of one kind (``emg``, ``imu``) from one connection of
-one sensor: their device sample positions (with holes where packets were lost),
-the values, and the clock fit that maps positions to session time.
+A *piece* is the samples of one track (kind, rate and channels: ``emg``, or a
+Verity Sense's ACC and its gyro apart) from one connection of one sensor: their
+device sample positions (with holes where packets were lost), the values, and
+the clock fit that maps positions to session time.
+
+Positions come from what the device offers: sequence numbers and sample
+indices (nkt); frame timestamps (Polar: the device's sample period is measured
+from the timestamps themselves, so a skewed device clock neither adds nor drops
+samples, and a hole of ``k`` frames shows as ``k`` frames of samples); the
+rotation of the Myo's EMG characteristics (a mod-4 counter); else arrival
+order (WitMotion, Myo IMU: loss cannot be seen).
 """
 
 from __future__ import annotations
@@ -18,11 +26,15 @@ from nkt_motion.capture import Packet
 from nkt_motion.devices import DecodedChunk, DeviceProfile, WitMotionReassembler
 from nkt_motion.errors import DecodeError
 from nkt_motion.timeline.clock import ClockFit, fit_clock
+from nkt_motion.timeline.control import apply_control, is_data, rotation_losses
 from nkt_motion.timeline.sequence import order_by_sequence, unwrap_counter
 
-__all__ = ["Piece", "SensorCounts", "decode_packets", "make_pieces"]
+__all__ = ["Piece", "SensorCounts", "decode_packets", "make_pieces", "timestamp_positions"]
 
 logger = logging.getLogger(__name__)
+
+#: Connection, kind, rate and channels: the chunks of one piece.
+_Key = tuple[int, str, float, tuple[str, ...]]
 
 #: Segments shorter than this (device seconds) reuse the slope of a longer one.
 MIN_FIT_SPAN_S = 2.0
@@ -67,6 +79,9 @@ class Piece:
         Device seconds (``position / fs``) -> session seconds.
     losses : list of tuple
         ``(position of the first missing sample, missing samples, lost packets)``.
+    device_fit : ClockFit or None
+        Device timestamps (s, e.g. Polar ns since 2000 x 1e-9) -> session seconds,
+        for devices that send timestamps.
     """
 
     sensor: str
@@ -77,6 +92,7 @@ class Piece:
     data: NDArray[np.float64]
     fit: ClockFit
     losses: list[tuple[int, int, int]]
+    device_fit: ClockFit | None = None
 
     @property
     def fs(self) -> float:
@@ -92,6 +108,9 @@ def decode_packets(
     packets: Sequence[Packet], profile: DeviceProfile, counts: SensorCounts
 ) -> list[tuple[int, DecodedChunk]]:
     """Decode one sensor's packets; malformed ones are counted and skipped.
+
+    Packets of a control characteristic are not samples: they update the
+    profile for the packets after them (:func:`~nkt_motion.timeline.apply_control`).
 
     Parameters
     ----------
@@ -118,6 +137,9 @@ def decode_packets(
     out: list[tuple[int, DecodedChunk]] = []
     joiners: dict[str, WitMotionReassembler] = {}
     for p in packets:
+        if not is_data(profile, p.char_uuid):
+            profile = apply_control(profile, p.char_uuid, p.payload)
+            continue
         counts.packets += 1
         payloads = [p.payload]
         if profile.name == "witmotion":
@@ -152,14 +174,66 @@ def _positions(chunks: Sequence[DecodedChunk], counts: SensorCounts) -> tuple[
         report = order_by_sequence(last)  # a repeated timestamp is a repeated frame
         counts.duplicates += report.duplicates
         counts.reordered += report.reordered
-        order = report.order
-        fs = chunks[0].fs
-        first = np.rint((last[order] - last[order[0]]) * 1e-9 * fs).astype(np.int64)
-        first = first - n[order] + n[order[0]]
-        return order, first, np.arange(order.size, dtype=np.int64)
-    order = np.arange(len(chunks), dtype=np.intp)  # host time only: arrival order
-    first = np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
-    return order, first, np.arange(len(chunks), dtype=np.int64)
+        first, seq = timestamp_positions(last[report.order], n[report.order], chunks[0].fs)
+        counts.lost += int(seq[-1] + 1 - seq.size)
+        return report.order, first, seq
+    order = np.arange(len(chunks), dtype=np.intp)  # no counter: arrival order
+    lost = rotation_losses(chunks)
+    if lost is None:
+        lost = np.zeros(len(chunks), dtype=np.int64)
+    counts.lost += int(lost.sum())
+    step = n + np.r_[lost[1:], 0] * n  # a lost notification held as many samples as the last
+    first = np.concatenate([[0], np.cumsum(step)[:-1]]).astype(np.int64)
+    return order, first, np.cumsum(1 + lost) - 1
+
+
+def timestamp_positions(
+    last_ns: NDArray[np.int64], n: NDArray[np.int64], fs: float
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Sample positions of timestamped frames, with holes for lost frames.
+
+    The device's sample period is measured in device time (the median step per
+    sample of the frames that follow their predecessor directly, i.e. steps below
+    1.5 times the smallest, refined by least squares over all frames), not taken
+    from the nominal rate, so device clock skew never turns into spurious holes
+    or overlaps.
+
+    Parameters
+    ----------
+    last_ns : ndarray of int64, shape (n_frames,)
+        Device time of each frame's last sample, increasing.
+    n : ndarray of int64, shape (n_frames,)
+        Samples per frame.
+    fs : float
+        Nominal rate (Hz), used only with a single frame.
+
+    Returns
+    -------
+    first : ndarray of int64
+        Position of each frame's first sample (0 for the first frame).
+    seq : ndarray of int64
+        Frame numbers, counting the frames lost in between.
+
+    Examples
+    --------
+    >>> last = np.array([0, 10_002_000, 30_006_000])  # 200 ppm fast, one frame lost
+    >>> first, seq = timestamp_positions(last, np.array([10, 10, 10]), 1000.0)
+    >>> first.tolist(), seq.tolist()
+    ([0, 10, 30], [0, 1, 3])
+    """
+    rel = (last_ns - last_ns[0]).astype(np.float64)
+    period = 1e9 / fs
+    if rel.size > 1:
+        steps = np.diff(rel) / n[1:]
+        period = float(np.median(steps[steps < 1.5 * steps.min()]))
+        k = np.rint(rel / period)
+        period = float(np.dot(k, rel) / np.dot(k, k)) if k[-1] > 0 else period
+    end = np.rint(rel / period).astype(np.int64) + n[0] - 1
+    first = end - n + 1
+    hole = np.r_[0, first[1:] - end[:-1] - 1]
+    typical = max(float(np.median(n)), 1.0)
+    lost = np.maximum(np.rint(hole / typical), 0).astype(np.int64)
+    return first, np.cumsum(1 + lost) - 1
 
 
 def _build_piece(
@@ -172,7 +246,11 @@ def _build_piece(
     n = np.array([c.n_samples for c in kept], dtype=np.int64)
     host = np.array([items[i][0] for i in order], dtype=np.float64)
     fs = kept[0].fs
-    fit = fit_clock((first + n - 1) / fs, (host - origin_ns) * 1e-9, slope=slope)
+    host_s = (host - origin_ns) * 1e-9
+    fit = fit_clock((first + n - 1) / fs, host_s, slope=slope)
+    device_fit = None
+    if kept[0].device_time_ns is not None:
+        device_fit = fit_clock([int(c.device_time_ns or 0) * 1e-9 for c in kept], host_s)
     losses: list[tuple[int, int, int]] = []
     holes = first[1:] - (first[:-1] + n[:-1])
     for i in np.flatnonzero(holes > 0):
@@ -183,7 +261,7 @@ def _build_piece(
     data = np.hstack([c.data for c in kept])
     keep = np.r_[True, np.diff(positions) > 0]  # overlapping samples: keep the first copy
     return Piece(sensor, kept[0].kind, segment, kept[0], positions[keep], data[:, keep], fit,
-                 losses)  # fmt: skip
+                 losses, device_fit)  # fmt: skip
 
 
 def make_pieces(
@@ -193,7 +271,7 @@ def make_pieces(
     origin_ns: int,
     counts: SensorCounts,
 ) -> list[Piece]:
-    """Split a sensor's chunks by connection and kind; order, count and clock-fit each.
+    """Split a sensor's chunks by connection and track; order, count and clock-fit each.
 
     Parameters
     ----------
@@ -211,7 +289,7 @@ def make_pieces(
     Returns
     -------
     list of Piece
-        One per (connection, kind) that holds samples.
+        One per (connection, kind, rate, channels) that holds samples.
 
     Examples
     --------
@@ -219,10 +297,11 @@ def make_pieces(
     []
     """
     starts = np.sort(np.asarray(connects_ns, dtype=np.int64))
-    groups: dict[tuple[int, str, float], list[tuple[int, DecodedChunk]]] = {}
+    groups: dict[_Key, list[tuple[int, DecodedChunk]]] = {}
     for host_ns, chunk in decoded:
         segment = max(int(np.searchsorted(starts, host_ns, side="right")) - 1, 0)
-        groups.setdefault((segment, chunk.kind, chunk.fs), []).append((host_ns, chunk))
+        key = (segment, chunk.kind, chunk.fs, chunk.channels)
+        groups.setdefault(key, []).append((host_ns, chunk))
     pieces = [
         _build_piece(sensor, key[0], items, origin_ns, counts, None)
         for key, items in sorted(groups.items(), key=lambda kv: kv[0][:2])
@@ -241,7 +320,7 @@ def _refit(
     piece: Piece,
     slope: float,
     origin_ns: int,
-    groups: dict[tuple[int, str, float], list[tuple[int, DecodedChunk]]],
+    groups: dict[_Key, list[tuple[int, DecodedChunk]]],
 ) -> Piece:
-    items = groups[(piece.segment, piece.kind, piece.fs)]
+    items = groups[(piece.segment, piece.kind, piece.fs, piece.template.channels)]
     return _build_piece(piece.sensor, piece.segment, items, origin_ns, SensorCounts(), slope)
