@@ -22,7 +22,10 @@ def sim():
 
 
 def test_ratios_and_onsets_match_truth(sim):
-    table = trial_table(sim.session, kinematics="all")
+    # the simulated client compensates with both ADL and TFL; the hip-flexion
+    # protocol recorded with the session names ADL only, so ask for both
+    table = trial_table(sim.session, partners=["ADL", "TFL"], kinematics="all")
+    assert table.protocol.iloc[0] == "hip_flexion_gmed_adl"
     truth = sim.truth.ratios
     for partner in ("ADL", "TFL"):
         true = truth[truth.partner == partner]

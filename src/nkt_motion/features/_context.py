@@ -1,10 +1,12 @@
 """Which muscles, side and protocol a session's analysis is about.
 
 The protocol is taken as given (a :class:`~nkt_motion.protocols.Protocol` or
-its name), else inferred with :func:`~nkt_motion.protocols.match_protocol`
-from the EMG muscles and event labels. Without a fitting protocol the tested
-muscles come from the ``pre/test/<CODE>`` and ``post/test/<CODE>`` events and
-every other EMG muscle is a partner. ``tested=`` and ``partners=`` override.
+its name), else from the protocol name the recording carries in
+``session.meta["protocol"]`` (written by the simulator), else inferred with
+:func:`~nkt_motion.protocols.match_protocol` from the EMG muscles and event
+labels. Without a fitting protocol the tested muscles come from the
+``pre/test/<CODE>`` and ``post/test/<CODE>`` events and every other EMG muscle
+is a partner. ``tested=`` and ``partners=`` override.
 """
 
 from __future__ import annotations
@@ -46,9 +48,11 @@ class AnalysisContext:
     --------
     >>> from nkt_motion.simulate import gmed_adl_hip_flexion, simulate
     >>> s = simulate(gmed_adl_hip_flexion(n_trials=2).replace(trial_s=1.0)).session
-    >>> ctx = resolve_context(s)
+    >>> ctx = resolve_context(s)  # the protocol recorded in s.meta["protocol"]
     >>> ctx.protocol.name, ctx.tested, ctx.partners, ctx.side
-    ('single_leg_stance', ('GMED',), ('ADL', 'TFL'), 'L')
+    ('hip_flexion_gmed_adl', ('GMED',), ('ADL',), 'L')
+    >>> resolve_context(s.replace(meta={})).protocol.name  # inferred from muscles and events
+    'single_leg_stance'
     """
 
     protocol: Protocol | None
@@ -93,6 +97,10 @@ def _protocol(
         return load_protocol(str(protocol))
     if tested:
         return None
+    recorded = session.meta.get("protocol")
+    if isinstance(recorded, str) and recorded:
+        logger.info("protocol recorded with the session: %s", recorded)
+        return load_protocol(recorded)
     muscles = {c.muscle for c in emg.channels if c.kind == "emg" and c.muscle is not None}
     found = match_protocol(muscles, session.events["label"].tolist())
     logger.info("protocol inferred from channels and events: %s", found and found.name)

@@ -244,6 +244,7 @@ def simulate(scenario: Scenario) -> SimulatedSession:
     meta = {
         "task": scenario.task,
         "power_line_frequency": scenario.power_line_hz,
+        **({"protocol": scenario.protocol} if scenario.protocol else {}),
         "simulated": True,
         "seed": scenario.seed,
         "scenario": scenario.to_dict(),

@@ -47,6 +47,7 @@ def _scenario(
         n_pre=n_trials,
         n_post=n_trials,
         seed=seed,
+        protocol="hip_flexion_gmed_adl",
     )
 
 

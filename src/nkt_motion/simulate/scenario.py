@@ -78,6 +78,10 @@ class Scenario:
     task : str
         Name of the task (alphanumeric: it becomes the BIDS ``task-`` label),
         stored in ``meta``.
+    protocol : str or None
+        Name of the test protocol the scenario plays (e.g.
+        ``"hip_flexion_gmed_adl"``), stored in ``meta["protocol"]`` so the
+        analysis uses it instead of inferring one.
 
     Examples
     --------
@@ -114,6 +118,7 @@ class Scenario:
     power_line_hz: Literal[50, 60] = 50
     seed: int = 0
     task: str = "hipflexion"
+    protocol: str | None = None
 
     def __post_init__(self) -> None:
         self._check_parts()
