@@ -171,12 +171,10 @@ def _positions(chunks: Sequence[DecodedChunk], counts: SensorCounts) -> tuple[
         return report.order, first[report.order] - first[report.order[0]], seq[report.order]
     if all(c.device_time_ns is not None for c in chunks):
         last = np.array([c.device_time_ns for c in chunks], dtype=np.int64)
-        report = order_by_sequence(last)  # a repeated timestamp is a repeated frame
-        counts.duplicates += report.duplicates
-        counts.reordered += report.reordered
-        first, seq = timestamp_positions(last[report.order], n[report.order], chunks[0].fs)
+        order = _order_timestamps(last, counts)
+        first, seq = timestamp_positions(last[order], n[order], chunks[0].fs)
         counts.lost += int(seq[-1] + 1 - seq.size)
-        return report.order, first, seq
+        return order, first, seq
     order = np.arange(len(chunks), dtype=np.intp)  # no counter: arrival order
     lost = rotation_losses(chunks)
     if lost is None:
@@ -185,6 +183,15 @@ def _positions(chunks: Sequence[DecodedChunk], counts: SensorCounts) -> tuple[
     step = n + np.r_[lost[1:], 0] * n  # a lost notification held as many samples as the last
     first = np.concatenate([[0], np.cumsum(step)[:-1]]).astype(np.int64)
     return order, first, np.cumsum(1 + lost) - 1
+
+
+def _order_timestamps(last: NDArray[np.int64], counts: SensorCounts) -> NDArray[np.intp]:
+    """Frames in timestamp order, repeats dropped (a repeated timestamp is a repeated frame)."""
+    _, first = np.unique(last, return_index=True)  # sorted by timestamp
+    counts.duplicates += int(last.size - first.size)
+    arrival = last[np.sort(first)]
+    counts.reordered += int(np.count_nonzero(arrival[1:] < np.maximum.accumulate(arrival)[:-1]))
+    return first.astype(np.intp)
 
 
 def timestamp_positions(
