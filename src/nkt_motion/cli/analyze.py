@@ -2,7 +2,8 @@
 
 Reads any supported session (:func:`nkt_motion.read`), infers the protocol and
 the tested side unless given, runs :func:`nkt_motion.assess.assess_session`,
-writes the ARCHITECTURE.md JSON object (NaN as ``null``) and prints a summary.
+writes the ARCHITECTURE.md JSON object (NaN as ``null``) and prints a summary;
+``--report OUT.html`` also writes the HTML report (:func:`nkt_motion.report.build_report`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--side", choices=["L", "R"], help="tested side (default: inferred)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
+    p.add_argument("--report", type=Path, help="also write an HTML report here")
     p.set_defaults(func=run)
 
 
@@ -75,4 +77,9 @@ def run(args: argparse.Namespace) -> int:
     args.json_out.write_text(text + "\n", encoding="utf-8")
     print(result.summary())
     print(f"wrote {args.json_out}")
+    if getattr(args, "report", None) is not None:
+        from nkt_motion.report import build_report
+
+        paths = build_report(session, result, protocol=args.protocol, out_html=args.report)
+        print(f"wrote {paths.html}")
     return 0

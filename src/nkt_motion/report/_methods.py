@@ -36,7 +36,6 @@ _META_FIELDS: Final = {
     "amplifier gain": ("gain", "amplifier_gain"),
     "device": ("manufacturer", "device_model"),
     "reference electrode (recorded)": ("emg_reference",),
-    "power-line frequency": ("power_line_frequency",),
 }
 
 
@@ -185,9 +184,14 @@ def methods_rows(
         if proto
         else "no protocol: placement not stated"
     )
-    reference = "; ".join(dict.fromkeys(e.reference for e in proto.electrodes)) if proto else "-"
+    refs = (e.reference.rstrip(".") for e in proto.electrodes) if proto else iter(["-"])
+    reference = "; ".join(dict.fromkeys(refs))
     method = str(assessment.quality.get("onset_method") or "hodges_bui")
+    mains = session.meta.get("power_line_frequency")
+    notch = assessment.quality.get("notch_hz")
+    hum = f"{notch:g} Hz and harmonics" if notch else "no (no channel showed mains hum)"
     rows = [("sensors and rates", _streams(session)), *_meta(session)]
+    rows.append(("power line", f"{mains or 'not recorded'} Hz; notch applied: {hum}"))
     rows += [
         ("electrode placement", placement),
         ("reference electrode (protocol)", reference),

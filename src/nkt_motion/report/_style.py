@@ -7,7 +7,7 @@ file format.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["PHASE_COLOURS", "minmax_bins", "new_axes", "shade_events"]
+__all__ = ["PHASE_COLOURS", "legend", "minmax_bins", "new_axes", "shade_events"]
 
 #: Colour of the trials before ("pre") and after ("post") the correction.
 PHASE_COLOURS: Final = {"pre": "#d95f02", "post": "#1b9e77"}
@@ -57,6 +57,26 @@ def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     from matplotlib.figure import Figure
 
     return Figure(figsize=figsize, layout="constrained").add_subplot()
+
+
+def legend(ax: Axes, **kw: Any) -> None:
+    """Draw a legend only when something is labelled (matplotlib warns otherwise).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes.
+    **kw
+        Passed to ``Axes.legend``.
+
+    Examples
+    --------
+    >>> ax = new_axes(None, (2, 2))
+    >>> legend(ax); ax.get_legend() is None
+    True
+    """
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kw)
 
 
 def shade_events(ax: Axes, events: pd.DataFrame | None) -> dict[str, int]:

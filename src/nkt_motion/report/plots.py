@@ -20,6 +20,7 @@ from nkt_motion.report._style import (
     PARTNER_COLOUR,
     PHASE_COLOURS,
     TESTED_COLOUR,
+    legend,
     minmax_bins,
     new_axes,
     shade_events,
@@ -114,7 +115,7 @@ def plot_emg(
     ax.set_yticks(range(raw.n_channels - 1, -1, -1), labels)
     ax.set(xlim=(raw.t0, raw.t_end), ylim=(-0.6, raw.n_channels - 0.4), xlabel="time (s)")
     ax.set_title("EMG: raw (grey) and linear envelope (colour)", loc="left")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
+    legend(ax, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
     return ax
 
 
@@ -189,11 +190,18 @@ def plot_ratios(trials: pd.DataFrame, pair: PairAssessment, *, ax: Axes | None =
     ax.axhline(1.0, color="0.3", ls="--", lw=1, label="equal share (1)")
     ax.set_yscale("log")
     _log_ticks(ax, np.r_[ratio, pair.pre.ci, pair.post.ci])
-    ax.set_xticks(x, [f"{p} {t + 1}" for p, t in zip(rows["phase"], rows["trial"], strict=True)])
-    ax.tick_params(axis="x", labelrotation=90 if len(x) > 12 else 0, labelsize="small")
+    ax.set_xticks(x, [str(t + 1) for t in rows["trial"]], fontsize="small")
+    for phase, word in (("pre", "before correction"), ("post", "after correction")):
+        sel = (rows["phase"] == phase).to_numpy()
+        if sel.any():
+            ax.annotate(word, (float(x[sel].mean()), 0.0), xycoords=("data", "axes fraction"),
+                        xytext=(0, -26), textcoords="offset points", ha="center",
+                        color=PHASE_COLOURS[phase])  # fmt: skip
+    ax.set_xlabel("trial", labelpad=18)
     ax.set_ylabel(f"{pair.tested} : {pair.partner} ratio (normalised)")
-    ax.set_title(f"{muscle_name(pair.tested)} : {muscle_name(pair.partner)}", loc="left")
-    ax.legend(fontsize="small", loc="best")
+    name = f"{muscle_name(pair.tested)} : {muscle_name(pair.partner)}"
+    ax.set_title(f"Ratio per trial, {name}", loc="left")
+    legend(ax, fontsize="small", loc="best")
     return ax
 
 
@@ -265,7 +273,7 @@ def plot_onsets(
     ax.annotate("partner −\ntested", (1.01, 1.0), xycoords="axes fraction", va="bottom",
                 fontsize="x-small", color="0.3")  # fmt: skip
     ax.set_title(f"Onset order (red: partner first by > {margin_ms:g} ms)", loc="left")
-    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2,
+    legend(ax, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2,
               frameon=False)  # fmt: skip
     return ax
 
@@ -382,5 +390,5 @@ def plot_imu(
     ax.set(xlim=(angles.t0, angles.t_end), xlabel="time (s)",
            ylabel="degrees from rest\n(+ = compensation)")  # fmt: skip
     ax.set_title(f"Kinematic signs, stance side {stance}", loc="left")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
+    legend(ax, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
     return ax

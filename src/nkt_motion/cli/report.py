@@ -1,0 +1,81 @@
+"""``nkt-motion report SESSION``: assess a recorded session and write its report.
+
+Reads any supported session (:func:`nkt_motion.read`), runs
+:func:`nkt_motion.assess.assess_session`, writes a self-contained HTML report
+(and a PDF with ``--pdf``) with :func:`nkt_motion.report.build_report`, and
+prints the paths.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``report`` subcommand.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        From :meth:`argparse.ArgumentParser.add_subparsers`.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> p = argparse.ArgumentParser(); register(p.add_subparsers())
+    >>> p.parse_args(["report", "s.bdf", "--pdf", "r.pdf"]).pdf
+    PosixPath('r.pdf')
+    """
+    p = subparsers.add_parser(
+        "report",
+        help="write an HTML (and PDF) report of a session",
+        description="Assess a recorded session and write a self-contained HTML report "
+        "(optionally a PDF): verdicts with intervals, figures, signal quality, electrode "
+        "placement and methods. A measurement, not a diagnosis.",
+    )
+    p.add_argument("path", type=Path, help="session file or BIDS folder")
+    p.add_argument("--protocol", help="protocol name (default: inferred)")
+    p.add_argument("--side", choices=["L", "R"], help="tested side (default: inferred)")
+    p.add_argument("--out", type=Path, help="output HTML (default: <session>_report.html)")
+    p.add_argument("--pdf", type=Path, help="also write this PDF")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``report``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed arguments.
+
+    Returns
+    -------
+    int
+        0 on success.
+
+    Examples
+    --------
+    >>> run  # doctest: +ELLIPSIS
+    <function run at ...>
+    """
+    from nkt_motion import read
+    from nkt_motion.assess import assess_session
+    from nkt_motion.report import build_report
+
+    session = read(args.path)
+    result = assess_session(
+        session, args.protocol, side=args.side, n_boot=args.n_boot, seed=args.seed
+    )
+    out = args.out or Path(f"sub-{session.subject}_ses-{session.session_id}_report.html")
+    paths = build_report(session, result, protocol=args.protocol, out_html=out, out_pdf=args.pdf)
+    print(f"wrote {paths.html}")
+    if paths.pdf is not None:
+        print(f"wrote {paths.pdf}")
+    return 0
