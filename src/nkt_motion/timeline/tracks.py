@@ -15,6 +15,7 @@ order (WitMotion, Myo IMU: loss cannot be seen).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -253,11 +254,7 @@ def _build_piece(
     n = np.array([c.n_samples for c in kept], dtype=np.int64)
     host = np.array([items[i][0] for i in order], dtype=np.float64)
     fs = kept[0].fs
-    host_s = (host - origin_ns) * 1e-9
-    fit = fit_clock((first + n - 1) / fs, host_s, slope=slope)
-    device_fit = None
-    if kept[0].device_time_ns is not None:
-        device_fit = fit_clock([int(c.device_time_ns or 0) * 1e-9 for c in kept], host_s)
+    fit = fit_clock((first + n - 1) / fs, (host - origin_ns) * 1e-9, slope=slope)
     losses: list[tuple[int, int, int]] = []
     holes = first[1:] - (first[:-1] + n[:-1])
     for i in np.flatnonzero(holes > 0):
@@ -268,7 +265,7 @@ def _build_piece(
     data = np.hstack([c.data for c in kept])
     keep = np.r_[True, np.diff(positions) > 0]  # overlapping samples: keep the first copy
     return Piece(sensor, kept[0].kind, segment, kept[0], positions[keep], data[:, keep], fit,
-                 losses, device_fit)  # fmt: skip
+                 losses)  # fmt: skip
 
 
 def make_pieces(
@@ -313,6 +310,7 @@ def make_pieces(
         _build_piece(sensor, key[0], items, origin_ns, counts, None)
         for key, items in sorted(groups.items(), key=lambda kv: kv[0][:2])
     ]
+    pieces = _device_fits(pieces, decoded, starts, origin_ns)
     spans = [(p.positions[-1] / p.fs, p) for p in pieces]
     if not spans:
         return []
@@ -320,7 +318,24 @@ def make_pieces(
     if span < MIN_FIT_SPAN_S:
         return pieces
     slope = longest.fit.slope
-    return [p if s >= MIN_FIT_SPAN_S else _refit(p, slope, origin_ns, groups) for s, p in spans]
+    return [p if s >= MIN_FIT_SPAN_S else _refit(p, slope, origin_ns, groups, p.device_fit)
+            for s, p in spans]  # fmt: skip
+
+
+def _device_fits(
+    pieces: list[Piece], decoded: Sequence[tuple[int, DecodedChunk]],
+    starts: NDArray[np.int64], origin_ns: int,
+) -> list[Piece]:  # fmt: skip
+    """Fit each connection's device clock on all its timestamped frames (every track)."""
+    points: dict[int, tuple[list[float], list[float]]] = {}
+    for host_ns, chunk in decoded:
+        if chunk.device_time_ns is not None:
+            segment = max(int(np.searchsorted(starts, host_ns, side="right")) - 1, 0)
+            xs, ys = points.setdefault(segment, ([], []))
+            xs.append(chunk.device_time_ns * 1e-9)
+            ys.append((host_ns - origin_ns) * 1e-9)
+    fits = {k: fit_clock(x, y) for k, (x, y) in points.items()}
+    return [dataclasses.replace(p, device_fit=fits.get(p.segment)) for p in pieces]
 
 
 def _refit(
@@ -328,6 +343,8 @@ def _refit(
     slope: float,
     origin_ns: int,
     groups: dict[_Key, list[tuple[int, DecodedChunk]]],
+    device_fit: ClockFit | None,
 ) -> Piece:
     items = groups[(piece.segment, piece.kind, piece.fs, piece.template.channels)]
-    return _build_piece(piece.sensor, piece.segment, items, origin_ns, SensorCounts(), slope)
+    new = _build_piece(piece.sensor, piece.segment, items, origin_ns, SensorCounts(), slope)
+    return dataclasses.replace(new, device_fit=device_fit)
