@@ -51,14 +51,19 @@ def test_hodges_bui_matches_biosppy(seed: int) -> None:
     x -= x.mean()  # BioSPPy removes the mean before rectifying
     size = 40  # 20 ms window
     base = (0.1, 0.9)
-    ref = np.abs(x[200:1800])
-    rest = {"mean": ref.mean(), "std_dev": ref.std()}  # same baseline statistics for both
+    # Convention: our baseline mean and SD come from the same moving mean that is
+    # tested (BioSPPy's default takes them from the unsmoothed rectified rest), so
+    # hand BioSPPy those statistics explicitly.
+    ref = np.convolve(np.abs(x), np.ones(size) / size, mode="same")[200:1800]
+    rest = {"mean": ref.mean(), "std_dev": ref.std()}
     theirs = emg.hodges_bui_onset_detector(x, rest=rest, sampling_rate=FS, size=size, threshold=3)
     ours = detect_onsets(
         x[None], FS, baseline=base, window=size / FS, lowpass=None, min_duration=0.0
     )[0]
     their_t = np.asarray(theirs["onsets"]) / FS
-    assert len(their_t) == ours.size
+    # one-sample false alarms in the rest may be reported as a lone time by BioSPPy
+    assert abs(len(their_t) - ours.size) <= 1
+    assert ours[np.diff(ours, axis=1)[:, 0] > 0.010].shape == (len(TRUE_BURSTS), 2)
     # BioSPPy marks the last sub-threshold sample before a rise: one sample apart
     assert _nearest(ours.ravel(), their_t).max() <= 0.005
     assert _nearest(their_t, ours.ravel()).max() <= 0.005
@@ -80,6 +85,7 @@ def test_solnik_tkeo_matches_biosppy() -> None:
         baseline=(0.1, 0.9),
         method="tkeo",
         threshold=20,
+        window=1 / FS,  # no averaging, as in Solnik et al. and BioSPPy
         lowpass=None,
         min_duration=0.030,
     )[0]
@@ -118,7 +124,7 @@ def test_min_duration_and_gap_merge() -> None:
     x = np.full((1, 4000), 0.01) * np.random.default_rng(0).normal(size=4000)
     x[0, 2000:2100] += 10 * np.sin(np.arange(100))  # 50 ms burst
     x[0, 2140:2300] += 10 * np.sin(np.arange(160))  # 20 ms gap, 80 ms burst
-    kw = {"baseline": (0.0, 0.5), "lowpass": None, "window": 0.002}
+    kw = {"baseline": (0.0, 0.5), "lowpass": None, "window": 0.002, "threshold": 5.0}
     assert detect_onsets(x, FS, min_duration=0.06, **kw)[0].shape == (1, 2)  # type: ignore[arg-type]
     merged = detect_onsets(x, FS, min_duration=0.06, min_gap=0.03, **kw)[0]  # type: ignore[arg-type]
     assert merged.shape == (1, 2)

@@ -276,7 +276,10 @@ def session_onsets(
     Parameters
     ----------
     session : Session
-        The session; its EMG stream should already be band-passed.
+        The session; its EMG stream should already be band-passed. Do not apply
+        a zero-phase mains notch first: it spreads a strong burst's 50 Hz
+        content up to about 200 ms before its onset (notch with
+        ``zero_phase=False`` when mains must go).
     stream : str
         Stream name.
     method : {"hodges_bui", "tkeo", "double_threshold"}
