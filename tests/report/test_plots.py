@@ -85,7 +85,8 @@ def test_plot_onsets_marks_partner_first_trials(case):
     ax = plot_onsets(a.trials, a.tests[0], margin_ms=30.0)
     diff = a.trials["onset_diff_ms_GMED_ADL"]
     assert len(_spans(ax, "partner_first")) == int((diff < -30).sum()) == 4
-    by_y = sorted(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels())))
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    by_y = sorted(zip(ax.get_yticks(), labels, strict=True))
     assert by_y[-1][1] == "pre 1" and by_y[0][1] == "post 4"  # pre on top
     fewer = plot_onsets(a.trials, a.tests[0], margin_ms=500.0)
     assert not _spans(fewer, "partner_first")
@@ -132,3 +133,16 @@ def test_plot_quality_and_pair_figure(case):
     assert cells[(0, 0)].get_text().get_text() == "channel"
     fig = pair_figure(a)
     assert len(fig.axes) == 2 and "RESOLVED" in fig._suptitle.get_text()
+
+
+def test_empty_panels_say_why(case):
+    _, a, _ = case
+    blank = a.trials.assign(log_ratio_GMED_ADL=np.nan, onset_ms_GMED=np.nan, onset_ms_ADL=np.nan)
+    ratio_ax = plot_ratios(blank, a.tests[0])
+    onset_ax = plot_onsets(blank, a.tests[0])
+    notes = [[t.get_text() for t in ax.texts if t.get_gid() == "no_data"] for ax in
+             (ratio_ax, onset_ax)]  # fmt: skip
+    assert len(notes[0]) == len(notes[1]) == 1
+    assert "no trial has a valid ratio" in notes[0][0] and "no onset detected" in notes[1][0]
+    full = plot_ratios(a.trials, a.tests[0])
+    assert not [t for t in full.texts if t.get_gid() == "no_data"]  # data present: no note

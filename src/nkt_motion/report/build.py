@@ -12,6 +12,7 @@ section.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -81,14 +82,18 @@ def pair_figure(assessment: Assessment, index: int = 0, *, margin_ms: float = 30
 
     t = assessment.tests[index]
     n = len(assessment.trials)
-    fig = Figure(figsize=(11.0, max(4.2, 1.6 + 0.32 * n)), layout="constrained")
+    fig = Figure(figsize=(11.0, min(max(4.2, 1.6 + 0.32 * n), 8.0)), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=(1.0, 1.1))
     plot_ratios(assessment.trials, t, ax=left)
     plot_onsets(assessment.trials, t, margin_ms=margin_ms, ax=right)
     lo, hi = t.change_ci
+    change = (
+        f" (after/before x{t.ratio_change:.2f}, interval {lo:.2f}-{hi:.2f})"
+        if math.isfinite(lo) and math.isfinite(hi)
+        else ""
+    )
     fig.suptitle(
-        f"{muscle_name(t.tested)} : {muscle_name(t.partner)}: {t.verdict.upper()} "
-        f"(after/before x{t.ratio_change:.2f}, interval {lo:.2f}-{hi:.2f})",
+        f"{muscle_name(t.tested)} : {muscle_name(t.partner)}: {t.verdict.upper()}{change}",
         fontsize="large",
     )
     return fig

@@ -8,6 +8,7 @@ green; the tested muscle blue, the partner magenta.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
@@ -119,6 +120,18 @@ def plot_emg(
     return ax
 
 
+def _no_data(ax: Axes, why: str) -> None:
+    """Say in the middle of an empty panel why it is empty."""
+    ax.text(0.5, 0.5, textwrap.fill(why, 45, replace_whitespace=False), transform=ax.transAxes,
+            ha="center", va="center", color="#b2182b", gid="no_data",
+            bbox={"fc": "white", "ec": "#b2182b"})  # fmt: skip
+
+
+def _label_step(n: int, most: int) -> int:
+    """Label every k-th of n items so that at most about ``most`` labels show."""
+    return max(1, -(-n // most))
+
+
 def _phase_rows(trials: pd.DataFrame, tested: str) -> pd.DataFrame:
     keep = trials["label"].isin([f"pre/test/{tested}", f"post/test/{tested}"])
     rows = trials[keep].copy()
@@ -188,9 +201,12 @@ def plot_ratios(trials: pd.DataFrame, pair: PairAssessment, *, ax: Axes | None =
         if np.all(np.isfinite(res.ci)):
             ax.fill_between(xs, *res.ci, color=c, alpha=0.2, lw=0)
     ax.axhline(1.0, color="0.3", ls="--", lw=1, label="equal share (1)")
+    if not np.isfinite(ratio).any():
+        _no_data(ax, f"no trial has a valid ratio:\n{pair.verdict_reason}")
     ax.set_yscale("log")
     _log_ticks(ax, np.r_[ratio, pair.pre.ci, pair.post.ci])
-    ax.set_xticks(x, [str(t + 1) for t in rows["trial"]], fontsize="small")
+    step = _label_step(len(x), 20)
+    ax.set_xticks(x[::step], [str(t + 1) for t in rows["trial"][::step]], fontsize="small")
     for phase, word in (("pre", "before correction"), ("post", "after correction")):
         sel = (rows["phase"] == phase).to_numpy()
         if sel.any():
@@ -250,7 +266,10 @@ def plot_onsets(
     t_ms = rows.get(f"onset_ms_{pair.tested}", pd.Series(np.nan, index=rows.index))
     p_ms = rows.get(f"onset_ms_{pair.partner}", pd.Series(np.nan, index=rows.index))
     y = len(rows) - 1 - np.arange(len(rows))
-    for yi, a, b in zip(y, t_ms.to_numpy(dtype=float), p_ms.to_numpy(dtype=float), strict=True):
+    step = _label_step(len(rows), 24)
+    shown = np.arange(len(rows)) % step == 0
+    pairs = zip(y, t_ms.to_numpy(dtype=float), p_ms.to_numpy(dtype=float), shown, strict=True)
+    for yi, a, b, labelled in pairs:
         diff = b - a
         first = bool(diff < -margin_ms)
         if first:
@@ -258,16 +277,22 @@ def plot_onsets(
         if np.isfinite(diff):
             ax.plot([a, b], [yi, yi], color="#b2182b" if first else "0.6", lw=2, zorder=2)
         note = f"{diff:+.0f} ms" if np.isfinite(diff) else "no onset"
-        ax.annotate(note, (1.01, yi), xycoords=("axes fraction", "data"), va="center",
-                    fontsize="small", color="#b2182b" if first else "0.2")  # fmt: skip
+        if labelled:
+            ax.annotate(note, (1.01, yi), xycoords=("axes fraction", "data"), va="center",
+                        fontsize="small", color="#b2182b" if first else "0.2")  # fmt: skip
     tested, partner = muscle_name(pair.tested), muscle_name(pair.partner)
     ax.plot(t_ms, y, "o", color=TESTED_COLOUR, ms=7, label=tested, zorder=3)
     ax.plot(p_ms, y, "s", color=PARTNER_COLOUR, ms=7, label=partner, zorder=3)
+    if not (
+        np.isfinite(t_ms.to_numpy(dtype=float)) | np.isfinite(p_ms.to_numpy(dtype=float))
+    ).any():
+        _no_data(ax, "no onset detected in any trial")
     n_pre = int((rows["phase"] == "pre").sum())
     if 0 < n_pre < len(rows):
         ax.axhline(len(rows) - n_pre - 0.5, color="0.3", lw=0.8)
     ticks = [f"{p} {t + 1}" for p, t in zip(rows["phase"], rows["trial"], strict=True)]
-    ax.set_yticks(y, ticks, fontsize="small")
+    ax.set_yticks(y[shown], [t for t, keep in zip(ticks, shown, strict=True) if keep],
+                  fontsize="small")  # fmt: skip
     ax.set_ylim(-0.6, max(len(rows), 1) - 0.4)
     ax.set_xlabel("onset after trial start (ms)")
     ax.annotate("partner −\ntested", (1.01, 1.0), xycoords="axes fraction", va="bottom",
