@@ -9,6 +9,7 @@ import pytest
 
 from nkt_motion.acquire import Backoff, Recorder, Recording, SensorConfig, SensorStream, scan
 from nkt_motion.devices import PROFILES
+from nkt_motion.devices import myo as myo_proto
 from nkt_motion.emulate import (
     DeviceClock,
     EmulatedClient,
@@ -159,3 +160,17 @@ def test_errors_answering_commands_are_acquisition_errors() -> None:
                     pass
 
     asyncio.run(main())
+
+
+def test_myo_emg_rotation_detects_each_dropped_notification() -> None:
+    source = np.clip(MYO_EMG, -128, 127)
+    myo = MyoSensor(address=A1, emg=array_source(source), faults=Faults(drop_every=7))
+    rec = asyncio.run(record([myo], [SensorConfig(A1, "myo", id="m")], 2.0))
+    emg = rec.assembly.session["emg"].data
+    valid = np.flatnonzero(~np.isnan(emg[0]))
+    np.testing.assert_array_equal(emg[:, valid], source[:, valid])  # each sample in its place
+    dropped = [q for q in myo.streams[myo_proto.EMG_UUIDS[0]].dropped if 2 * q < valid[-1]]
+    assert len(dropped) > 10  # every 7th notification: one at a time, always detectable
+    missing = np.flatnonzero(np.isnan(emg[0, : valid[-1]]))
+    np.testing.assert_array_equal(missing, np.concatenate([[2 * q, 2 * q + 1] for q in dropped]))
+    assert rec.assembly.sensors["m"].lost_packets == len(dropped)  # IMU loss stays unseen

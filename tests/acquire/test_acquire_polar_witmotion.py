@@ -9,11 +9,14 @@ the start response; the WitMotion's angles become ``angle`` channels.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nkt_motion.acquire import Recorder, Recording, SensorConfig, scan
+from nkt_motion.capture import read_capture
+from nkt_motion.cli import main
 from nkt_motion.devices import PolarPmdProfile
 from nkt_motion.devices import polar as pmd
 from nkt_motion.emulate import (
@@ -117,15 +120,15 @@ def test_polar_and_witmotion_lossless_equal_the_source_and_skew_maps_within_2_ms
         data, start = track(imu, [f"{kind} {a} arm_L" for a in "XYZ"])
         assert np.count_nonzero(~np.isnan(data[0])) > 400
         assert_equals_source(data, start, source, factor / 2 * 1.0001)
-    # WitMotion at 100 Hz: acc, gyro, angles (angle channels) in their int16 steps.
+    # WitMotion at 100 Hz: acc and gyro in their int16 steps; the angles are left out.
     wit = session["imu_100hz"]
     names = [c.name for c in wit.channels]
-    assert [c.kind for c in wit.channels][-3:] == ["angle"] * 3
+    assert [c.kind for c in wit.channels] == ["acc"] * 3 + ["gyr"] * 3
     data, start = track(wit, names)
     valid = np.flatnonzero(~np.isnan(data[0]))
     assert valid.size > 200 and np.array_equal(valid, np.arange(start, start + valid.size))
-    steps = np.repeat([16.0, 2000.0, 180.0], 3)[:, None] / 32768
-    assert np.all(np.abs(data[:, valid] - WIT_IMU[:, : valid.size]) <= steps / 2 + 1e-12)
+    steps = np.repeat([16.0, 2000.0], 3)[:, None] / 32768
+    assert np.all(np.abs(data[:, valid] - WIT_IMU[:6, : valid.size]) <= steps / 2 + 1e-12)
     # Skewed Verity: device timestamps -> session time within 2 ms of the truth.
     ours = [p for p in rec.packets if p.sensor == "polar_verity"]
     frames = [p for p in ours if p.char_uuid == pmd.DATA_UUID]
@@ -168,3 +171,15 @@ def test_dropped_polar_frames_are_gaps_of_exactly_their_samples() -> None:
         durations = gaps.drop_duplicates("onset").duration.to_numpy()
         np.testing.assert_allclose(durations, per_frame / stream.fs, atol=1 / stream.fs)
         assert reports[sensor].lost_packets >= len(dropped)
+
+
+def test_cli_records_an_emulated_verity_sense(tmp_path: Path, capsys: Any) -> None:
+    capture = tmp_path / "v.nktcap"
+    args = ["record", "--emulate", "--sensor", f"{VERITY}=polar_verity", "--duration", "2",
+            "--out", str(tmp_path / "bids"), "--capture", str(capture), "--no-live"]  # fmt: skip
+    assert main(args) == 0
+    assert "polar_verity-0022 (polar_verity):" in capsys.readouterr().out
+    chars = [p.char_uuid for p in read_capture(capture).packets]
+    assert chars[:3] == [pmd.CONTROL_UUID] * 3  # SDK mode, ACC and gyro start answers
+    assert chars.count(pmd.DATA_UUID) >= 4
+    assert list((tmp_path / "bids" / "sub-01" / "ses-01" / "motion").glob("*_motion.tsv"))

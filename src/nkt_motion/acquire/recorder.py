@@ -22,6 +22,9 @@ __all__ = ["Backoff", "Recorder", "Recording", "SensorConfig"]
 
 logger = logging.getLogger(__name__)
 
+#: Roles of the characteristics a stream subscribes to (control: command answers).
+_SUBSCRIBED = ("control", "data")
+
 
 @dataclass(frozen=True, slots=True)
 class SensorConfig:
@@ -50,10 +53,11 @@ class SensorConfig:
     options: Mapping[str, Any] = field(default_factory=dict)
 
     def entry(self) -> SensorEntry:
-        """Return the capture-header entry (notifying characteristics listed)."""
+        """Return the capture-header entry (every subscribed characteristic listed)."""
         profile = get_profile(self.profile, **dict(self.options))
         sensor_id = self.id or f"{self.profile}-{self.address.replace(':', '')[-4:].lower()}"
-        chars = tuple(c.uuid for c in profile.notify_characteristics)
+        subscribed = [c for c in profile.characteristics if c.notifies and c.role in _SUBSCRIBED]
+        chars = tuple(c.uuid for c in subscribed)
         return SensorEntry(sensor_id, self.address, self.profile, dict(self.options), chars)
 
 

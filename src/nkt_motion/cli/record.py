@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -30,6 +30,8 @@ from nkt_motion.io import write_bids
 __all__ = ["parse_sensor", "register", "render", "run"]
 
 EMULATED_LABELS = ("EMG GMED L", "EMG ADL L", "EMG TFL L", "EMG GMAX L")
+#: Profiles ``--emulate`` can stand in for.
+EMULATED_PROFILES = ("nkt", "myo", "polar_h10", "polar_verity", "witmotion")
 _BAR = 24
 
 
@@ -105,7 +107,13 @@ def _configs(args: argparse.Namespace, found: dict[str, str]) -> list[SensorConf
 
 
 async def _emulated(configs: Sequence[SensorConfig], bus: Any) -> None:
-    from nkt_motion.emulate import MyoSensor, NktSensor, array_source
+    from nkt_motion.emulate import (
+        MyoSensor,
+        NktSensor,
+        PolarSensor,
+        WitMotionSensor,
+        array_source,
+    )
     from nkt_motion.simulate import gmed_adl_hip_flexion, simulate
 
     sim = simulate(gmed_adl_hip_flexion()).session
@@ -113,17 +121,28 @@ async def _emulated(configs: Sequence[SensorConfig], bus: Any) -> None:
     noise = np.random.default_rng(0).normal(0, 5.0, (1, emg.shape[1]))
     imu = np.asarray(sim["imu"].data[:6]).copy()
     imu[:3] /= 9.80665  # m/s^2 -> g
+    imu_fs = float(sim["imu"].fs)
     for i, c in enumerate(configs):
+        sensor: Any
         if c.profile == "nkt":
-            sensor: Any = NktSensor(address=c.address, name=f"nkt-{i + 1}",
-                                    emg=array_source(np.vstack([emg, noise])),
-                                    imu=array_source(imu))  # fmt: skip
+            sensor = NktSensor(address=c.address, name=f"nkt-{i + 1}",
+                               emg=array_source(np.vstack([emg, noise])),
+                               imu=array_source(imu))  # fmt: skip
         elif c.profile == "myo":
             counts = np.clip(emg[[0, 1, 2, 0, 1, 2, 0, 1]] / 4, -127, 127)
             sensor = MyoSensor(address=c.address, emg=array_source(counts))
+        elif c.profile in ("polar_h10", "polar_verity"):
+            model: Literal["h10", "verity"] = "h10" if c.profile == "polar_h10" else "verity"
+            sensor = PolarSensor(address=c.address, model=model,
+                                 acc=array_source(imu[:3]), gyro=array_source(imu[3:]),
+                                 imu_fs=imu_fs)  # fmt: skip
+        elif c.profile == "witmotion":
+            angles = np.zeros((3, imu.shape[1]))  # the simulation has no Euler angles
+            sensor = WitMotionSensor(address=c.address, imu=array_source(np.vstack([imu, angles])),
+                                     source_fs=imu_fs)  # fmt: skip
         else:
-            raise ValidationError(f"--emulate supports nkt and myo sensors, got {c.profile!r}",
-                                  parameter="sensor")  # fmt: skip
+            raise ValidationError(f"--emulate supports {', '.join(EMULATED_PROFILES)}, got "
+                                  f"{c.profile!r}", parameter="sensor")  # fmt: skip
         await sensor.attach(bus)
 
 

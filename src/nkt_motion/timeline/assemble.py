@@ -6,10 +6,17 @@ sample within :data:`RESAMPLE_TOLERANCE_S` of its grid point, the samples are
 placed as they are; otherwise (clock drift accumulated over a long piece) they are
 linearly resampled onto the grid and the stream's history says so. Missing
 samples stay NaN and get a row in the gap table; nothing is interpolated over.
+
+Channels of the kinds in :data:`LEFT_OUT_KINDS` are left out of the session: the
+WitMotion's on-board Euler angles are derived from its acceleration and angular
+rate, which the session keeps (orientation is recomputed by ``dsp``), and the
+session writers hold IMU channels (acc, gyr, mag, quat) only. The H10's ECG has no
+session channel kind and is left out too; its ACC stream is kept.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from collections.abc import Mapping, Sequence
@@ -27,7 +34,10 @@ from nkt_motion.timeline.clock import ClockFit
 from nkt_motion.timeline.tracks import Piece, SensorCounts, decode_packets, make_pieces
 from nkt_motion.vocab import CHANNEL_KINDS
 
-__all__ = ["RESAMPLE_TOLERANCE_S", "Assembly", "SensorReport", "assemble"]
+__all__ = ["LEFT_OUT_KINDS", "RESAMPLE_TOLERANCE_S", "Assembly", "SensorReport", "assemble"]
+
+#: Channel kinds not carried into the session (derived values; see the module notes).
+LEFT_OUT_KINDS = frozenset({"angle"})
 
 logger = logging.getLogger(__name__)
 
@@ -115,9 +125,21 @@ class _Group:
     channels: list[Channel] = field(default_factory=list)
 
 
+def _without_left_out(p: Piece) -> Piece:
+    t = p.template
+    keep = [i for i, k in enumerate(t.channel_kinds) if k not in LEFT_OUT_KINDS]
+    if len(keep) == len(t.channel_kinds):
+        return p
+    pick = [t.channels, t.units, t.channel_kinds]
+    channels, units, kinds = (tuple(v[i] for i in keep) for v in pick)
+    template = dataclasses.replace(t, data=t.data[keep], channels=channels, units=units,
+                                   channel_kinds=kinds, saturated=None, lead_off=None)  # fmt: skip
+    return dataclasses.replace(p, template=template, data=p.data[keep])
+
+
 def _groups(pieces: Sequence[Piece]) -> list[_Group]:
     by_key: dict[tuple[str, float], _Group] = {}
-    for p in pieces:
+    for p in map(_without_left_out, pieces):
         if not set(p.template.channel_kinds) <= set(CHANNEL_KINDS):
             logger.warning("%s: %s channels have no session channel kind; left out",
                            p.sensor, p.kind)  # fmt: skip
