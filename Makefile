@@ -20,8 +20,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(BIN)/nkt-motion simulate --out demo-output --seed 7
+	$(BIN)/nkt-motion simulate --out demo-output --seed 7 --overwrite
 	$(BIN)/nkt-motion info demo-output
+	$(BIN)/nkt-motion analyze demo-output --json demo-output/assessment.json \
+		--report demo-output/report.html
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks data/samples
