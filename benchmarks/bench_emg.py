@@ -41,15 +41,22 @@ def run_scipy(x: np.ndarray) -> None:
     signal.sosfiltfilt(lp, np.abs(y), axis=-1)
 
 
-def _nkt_chain(x: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray, int, int]:
+def _nkt_chain(
+    x: np.ndarray, names: list[str], env: np.ndarray, rms: np.ndarray
+) -> tuple[int, int]:
+    """Quality, band-pass, notch, onsets, moving RMS and envelope of ``x``.
+
+    The envelope and RMS are written into the preallocated ``env`` and ``rms``;
+    the band-passed copy lives only until the notch has run.
+    """
     from nkt_motion import dsp
 
     q = dsp.check_quality(x, FS, ch_names=names)
     y = dsp.notch(dsp.bandpass(x, FS), FS)
-    onsets = dsp.detect_onsets(y, FS, baseline=(0.0, 0.5))
-    rms = dsp.moving_rms(y, FS)
-    env = dsp.envelope(y, FS)
-    return env, rms, sum(len(b) for b in onsets), len(q)
+    n_onsets = sum(len(b) for b in dsp.detect_onsets(y, FS, baseline=(0.0, 0.5)))
+    rms[...] = dsp.moving_rms(y, FS)
+    env[...] = dsp.envelope(y, FS)
+    return n_onsets, len(q)
 
 
 def run_nkt(x: np.ndarray, group: int = 1) -> None:
@@ -57,14 +64,13 @@ def run_nkt(x: np.ndarray, group: int = 1) -> None:
     names = [f"EMG CH{i}" for i in range(N_CH)]
     env, rms = np.empty_like(x), np.empty_like(x)
     for i in range(0, N_CH, group):
-        env[i : i + group], rms[i : i + group], *_ = _nkt_chain(
-            x[i : i + group], names[i : i + group]
-        )
+        sl = slice(i, i + group)
+        _nkt_chain(x[sl], names[sl], env[sl], rms[sl])
 
 
 def run_nkt_one_shot(x: np.ndarray) -> None:
     """Full chain on all channels at once."""
-    _nkt_chain(x, [f"EMG CH{i}" for i in range(N_CH)])
+    _nkt_chain(x, [f"EMG CH{i}" for i in range(N_CH)], np.empty_like(x), np.empty_like(x))
 
 
 def run_neurokit(x: np.ndarray) -> None:

@@ -119,38 +119,39 @@ def window_samples(window: float, fs: float) -> int:
     return max(1, round(w))
 
 
-def _trailing_sums(v: FloatArray, w: int) -> FloatArray:
+def _trailing_sums(v: FloatArray, w: int, *, tail: int = 0) -> FloatArray:
     """Sum of the last ``w`` values (fewer at the start) along the last axis, O(n).
 
+    ``tail`` zeros are appended to ``v`` first (``n + tail`` sums are returned).
     Blocks of ``w`` samples: the window ending at sample j of block k is the
     suffix of block k-1 after j plus the prefix of block k up to j. Both partial
     sums only ever add samples of that window, so the rounding error is relative
-    to the window's own content, however loud the rest of the signal is.
+    to the window's own content, however loud the rest of the signal is. Two
+    padded copies of ``v`` are the only temporaries (prefix sums in place).
     """
-    n = v.shape[-1]
+    n = v.shape[-1] + tail
     n_blocks = 1 + math.ceil(n / w)
-    padded = np.pad(v, [(0, 0)] * (v.ndim - 1) + [(w, (n_blocks - 1) * w - n)])
+    padded = np.zeros((*v.shape[:-1], n_blocks * w))
+    padded[..., w : w + v.shape[-1]] = v
     blocks = padded.reshape(*v.shape[:-1], n_blocks, w)
-    prefix = np.cumsum(blocks, axis=-1)
-    suffix = np.cumsum(blocks[..., ::-1], axis=-1)[..., ::-1]
-    out = prefix[..., 1:, :]
-    out[..., :-1] += suffix[..., :-1, 1:]
+    suffix = np.cumsum(blocks[..., :-1, ::-1], axis=-1)[..., ::-1]
+    np.cumsum(blocks, axis=-1, out=blocks)
+    out = blocks[..., 1:, :]
+    out[..., :-1] += suffix[..., 1:]
+    del suffix
     return out.reshape(*v.shape[:-1], -1)[..., :n]
 
 
 def _moving_mean(v: FloatArray, w: int, *, centred: bool) -> FloatArray:
     """Mean over a window of ``w`` samples (partial windows at the edges), O(n)."""
     n = v.shape[-1]
-    if not centred:
-        sums = _trailing_sums(v, w)
-        count = np.minimum(np.arange(1, n + 1), w)
-        return sums / count
-    left, right = w // 2, w - 1 - w // 2
-    ext = np.pad(v, [(0, 0)] * (v.ndim - 1) + [(0, right)])
-    sums = _trailing_sums(ext, w)[..., right:]
-    idx = np.arange(n)
-    count = np.minimum(idx + right, n - 1) - np.maximum(idx - left, 0) + 1
-    mean: FloatArray = sums / count
+    left, right = (w // 2, w - 1 - w // 2) if centred else (w - 1, 0)
+    mean = _trailing_sums(v, w, tail=right)[..., right:]
+    mean /= w
+    edges = np.unique(np.r_[np.arange(min(left, n)), np.arange(max(n - right, 0), n)])
+    if edges.size:  # partial windows: rescale from w to the samples they hold
+        count = np.minimum(edges + right, n - 1) - np.maximum(edges - left, 0) + 1
+        mean[..., edges] *= w / count
     return mean
 
 
