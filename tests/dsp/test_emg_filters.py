@@ -15,13 +15,18 @@ from nkt_motion.dsp import (
     StreamingEmgChain,
     StreamingFilter,
     StreamingRMS,
+    apply_sos,
     bandpass,
+    bandpass_sos,
     bridge_nans,
     envelope,
     highpass,
     lowpass,
+    lowpass_sos,
+    min_length,
     moving_rms,
     notch,
+    notch_sos,
     rectify,
     tkeo,
 )
@@ -40,6 +45,18 @@ def test_bandpass_and_envelope_equal_plain_scipy() -> None:
     np.testing.assert_allclose(
         bandpass(X, FS, zero_phase=False), signal.sosfilt(sos, X, axis=-1), atol=1e-9
     )
+
+
+@pytest.mark.parametrize("n", [28, 29, 101, 2500])
+def test_zero_phase_equals_sosfiltfilt_from_the_shortest_signal(n: int) -> None:
+    # the memory-lean forward-backward filter against scipy, 3-D input included
+    x = RNG.normal(size=(2, 3, n))
+    for sos in (bandpass_sos(FS), notch_sos(FS), lowpass_sos(FS, cutoff=6.0)):
+        if n < min_length(sos):
+            continue
+        np.testing.assert_allclose(
+            apply_sos(x, FS, sos), signal.sosfiltfilt(sos, x, axis=-1), rtol=0, atol=1e-12
+        )
 
 
 def test_highpass_lowpass_notch_equal_scipy() -> None:

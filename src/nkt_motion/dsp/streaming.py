@@ -187,8 +187,10 @@ class StreamingFilter:
         x = _check_block(block, self.n_channels)
         if x.shape[1] == 0:
             return x.copy()
-        if self.rectify:
-            x = np.abs(x)
+        return self._run(np.abs(x) if self.rectify else x)
+
+    def _run(self, x: FloatArray) -> FloatArray:
+        """Filter a checked, non-empty block (rectified already if wanted)."""
         y, self.zi = signal.sosfilt(self.sos, x, axis=-1, zi=self.zi)
         return y  # type: ignore[no-any-return]
 
@@ -233,6 +235,8 @@ class StreamingRMS:
         """
         self._tail = np.zeros((self.n_channels, self.w))
         self.seen = 0
+        self._ext = np.empty((self.n_channels, 0))
+        self._cs = np.empty((self.n_channels, 0))
 
     def process(self, block: ArrayLike) -> FloatArray:
         """Return the RMS at each sample of the next block.
@@ -253,18 +257,29 @@ class StreamingRMS:
         [[2.0, 2.0, 2.0, 2.0]]
         """
         x = _check_block(block, self.n_channels)
-        n = x.shape[1]
-        if n == 0:
+        if x.shape[1] == 0:
             return x.copy()
-        ext = np.concatenate([self._tail, np.square(x)], axis=1)
-        cs = np.cumsum(ext, axis=1)
-        sums = cs[:, self.w :] - cs[:, :n]
-        np.maximum(sums, 0.0, out=sums)
-        count = np.minimum(self.seen + np.arange(1, n + 1), self.w)
-        self._tail = ext[:, -self.w :]
+        return self._run(x)
+
+    def _run(self, x: FloatArray) -> FloatArray:
+        """RMS of a checked, non-empty block; the work buffers are kept between blocks."""
+        n, w = x.shape[1], self.w
+        if self._ext.shape[1] != w + n:  # first block, or the block size changed
+            self._ext = np.empty((self.n_channels, w + n))
+            self._cs = np.empty((self.n_channels, w + n))
+        ext, cs = self._ext, self._cs
+        ext[:, :w] = self._tail
+        np.square(x, out=ext[:, w:])
+        np.cumsum(ext, axis=1, out=cs)
+        out: FloatArray = np.subtract(cs[:, w:], cs[:, :n])
+        np.maximum(out, 0.0, out=out)
+        if self.seen >= w:
+            out /= w
+        else:
+            out /= np.minimum(self.seen + np.arange(1, n + 1), w)
+        self._tail[...] = ext[:, n:]
         self.seen += n
-        out: FloatArray = np.sqrt(sums / count)
-        return out
+        return np.sqrt(out, out=out)
 
 
 class StreamingEmgChain:
@@ -330,5 +345,9 @@ class StreamingEmgChain:
         >>> [a.shape for a in chain.process(np.ones((1, 3)))]
         [(1, 3), (1, 3)]
         """
-        y = self.filter.process(block)
-        return self.envelope.process(y), self.rms.process(y)
+        x = _check_block(block, self.filter.n_channels)
+        if x.shape[1] == 0:
+            return x.copy(), x.copy()
+        y = self.filter._run(x)
+        rms = self.rms._run(y)
+        return self.envelope._run(np.abs(y, out=y)), rms
