@@ -42,6 +42,12 @@ from nkt_motion.vocab import parse_channel_label
 
 __all__ = ["csv_stem", "read_csv", "read_table"]
 
+#: pandas < 3 needs to be asked for exact float parsing; pandas 3 does it by
+#: default and deprecates the option.
+_EXACT_FLOATS: dict[str, Any] = (
+    {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+)
+
 _READ_ERRORS = (
     pd.errors.ParserError,
     pd.errors.EmptyDataError,
@@ -91,9 +97,10 @@ def read_table(path: Path, **kwargs: Any) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The table. Numbers are parsed with ``float_precision="round_trip"``, so a
-        float written with full precision reads back bit for bit (pandas' default
-        fast parser can be off by one unit in the last place).
+        The table. A float written with full precision reads back bit for bit:
+        pandas 3 parses exactly by default, and pandas 2 is asked for
+        ``float_precision="round_trip"`` (its default fast parser can be off by
+        one unit in the last place).
 
     Raises
     ------
@@ -110,7 +117,7 @@ def read_table(path: Path, **kwargs: Any) -> pd.DataFrame:
     if not path.is_file():
         raise FileFormatError("file does not exist", path=path)
     try:
-        out: pd.DataFrame = pd.read_csv(path, **{"float_precision": "round_trip", **kwargs})
+        out: pd.DataFrame = pd.read_csv(path, **{**_EXACT_FLOATS, **kwargs})
     except _READ_ERRORS as exc:
         raise FileFormatError(f"cannot parse the table ({exc})", path=path) from None
     return out
