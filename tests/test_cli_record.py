@@ -25,10 +25,8 @@ def test_sigkill_mid_stream_then_recover_keeps_all_but_the_last_second(tmp_path:
            "--out", str(tmp_path / "bids"), "--capture", str(capture)]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (
-            not capture.exists() or len(read_capture(capture).packets) < 300
-        ):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _packets_so_far(capture) < 300:
             time.sleep(0.1)
         time.sleep(1.0)
         kill_ns = time.monotonic_ns()  # CLOCK_MONOTONIC is shared by all processes
@@ -49,6 +47,14 @@ def test_sigkill_mid_stream_then_recover_keeps_all_but_the_last_second(tmp_path:
     session = read(out / "sub-01" / "ses-01")
     assert session["emg"].n_samples >= len(emg) * 20 - 40
     assert "EMG GMED L" in session["emg"].ch_names
+
+
+def _packets_so_far(capture: Path) -> int:
+    """Packets in a capture being written (0 before its header is on disk)."""
+    try:
+        return len(read_capture(capture).packets)
+    except FileFormatError:  # created, header not written yet
+        return 0
 
 
 def _capture(path: Path, n: int) -> list[Packet]:
