@@ -40,9 +40,19 @@ test: lint typecheck pytest
 fuzz: $(VENV)/.installed-test
 	NKT_FUZZ_EXAMPLES=1000000 $(BIN)/pytest -q tests -k fuzz
 
-bench: $(VENV)/.installed-test
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python benchmarks/bench_emg.py
+# The peer libraries pin older packages (NeuroKit2 needs pandas < 3), so the
+# benchmarks get a venv of their own and never change the test environment.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[bench]'
+	@touch $@
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python benchmarks/bench_emg.py
+	$(BENCH_VENV)/bin/python benchmarks/bench_stream_dsp.py
+	$(BENCH_VENV)/bin/python benchmarks/bench_stream.py
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
