@@ -42,35 +42,38 @@ def run_scipy(x: np.ndarray) -> None:
 
 
 def _nkt_chain(
-    x: np.ndarray, names: list[str], env: np.ndarray, rms: np.ndarray
-) -> tuple[int, int]:
+    x: np.ndarray, names: list[str], out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Quality, band-pass, notch, onsets, moving RMS and envelope of ``x``.
 
-    The envelope and RMS are written into the preallocated ``env`` and ``rms``;
-    the band-passed copy lives only until the notch has run.
+    Returns the envelope and RMS, new arrays or the rows of ``out`` (shape
+    (2, *x.shape)) written as soon as each is made; the band-passed copy lives
+    only until the notch has run.
     """
     from nkt_motion import dsp
 
-    q = dsp.check_quality(x, FS, ch_names=names)
+    dsp.check_quality(x, FS, ch_names=names)
     y = dsp.notch(dsp.bandpass(x, FS), FS)
-    n_onsets = sum(len(b) for b in dsp.detect_onsets(y, FS, baseline=(0.0, 0.5)))
-    rms[...] = dsp.moving_rms(y, FS)
-    env[...] = dsp.envelope(y, FS)
-    return n_onsets, len(q)
+    dsp.detect_onsets(y, FS, baseline=(0.0, 0.5))
+    if out is None:
+        return dsp.envelope(y, FS), dsp.moving_rms(y, FS)
+    out[1] = dsp.moving_rms(y, FS)
+    out[0] = dsp.envelope(y, FS)
+    return out[0], out[1]
 
 
 def run_nkt(x: np.ndarray, group: int = 1) -> None:
-    """Full chain, channel groups of ``group`` (each stage vectorised within a group)."""
+    """Full chain, channel groups of ``group``, into one preallocated output."""
     names = [f"EMG CH{i}" for i in range(N_CH)]
-    env, rms = np.empty_like(x), np.empty_like(x)
+    out = np.empty((2, *x.shape))
     for i in range(0, N_CH, group):
         sl = slice(i, i + group)
-        _nkt_chain(x[sl], names[sl], env[sl], rms[sl])
+        _nkt_chain(x[sl], names[sl], out[:, sl])
 
 
 def run_nkt_one_shot(x: np.ndarray) -> None:
     """Full chain on all channels at once."""
-    _nkt_chain(x, [f"EMG CH{i}" for i in range(N_CH)], np.empty_like(x), np.empty_like(x))
+    _nkt_chain(x, [f"EMG CH{i}" for i in range(N_CH)])
 
 
 def run_neurokit(x: np.ndarray) -> None:
