@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nkt_motion.cli._assessment import add_assessment_options, read_and_assess
+
 __all__ = ["register", "run"]
 
 
@@ -37,12 +39,8 @@ def register(subparsers: Any) -> None:
         description="Assess a recorded session: tested:partner ratios before and after the "
         "correction, with intervals, rule flags and a verdict. A measurement, not a diagnosis.",
     )
-    p.add_argument("path", type=Path, help="session file or BIDS folder")
+    add_assessment_options(p)
     p.add_argument("--json", dest="json_out", type=Path, required=True, help="output JSON")
-    p.add_argument("--protocol", help="protocol name (default: inferred)")
-    p.add_argument("--side", choices=["L", "R"], help="tested side (default: inferred)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
     p.add_argument("--report", type=Path, help="also write an HTML report here")
     p.set_defaults(func=run)
 
@@ -65,13 +63,7 @@ def run(args: argparse.Namespace) -> int:
     >>> run  # doctest: +ELLIPSIS
     <function run at ...>
     """
-    from nkt_motion import read
-    from nkt_motion.assess import assess_session
-
-    session = read(args.path)
-    result = assess_session(
-        session, args.protocol, side=args.side, n_boot=args.n_boot, seed=args.seed
-    )
+    session, result = read_and_assess(args)
     text = json.dumps(result.to_dict(), indent=2, allow_nan=False)
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
     args.json_out.write_text(text + "\n", encoding="utf-8")

@@ -12,6 +12,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from nkt_motion.cli._assessment import add_assessment_options, read_and_assess
+
 __all__ = ["register", "run"]
 
 
@@ -37,13 +39,9 @@ def register(subparsers: Any) -> None:
         "(optionally a PDF): verdicts with intervals, figures, signal quality, electrode "
         "placement and methods. A measurement, not a diagnosis.",
     )
-    p.add_argument("path", type=Path, help="session file or BIDS folder")
-    p.add_argument("--protocol", help="protocol name (default: inferred)")
-    p.add_argument("--side", choices=["L", "R"], help="tested side (default: inferred)")
+    add_assessment_options(p)
     p.add_argument("--out", type=Path, help="output HTML (default: <session>_report.html)")
     p.add_argument("--pdf", type=Path, help="also write this PDF")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
     p.set_defaults(func=run)
 
 
@@ -65,14 +63,9 @@ def run(args: argparse.Namespace) -> int:
     >>> run  # doctest: +ELLIPSIS
     <function run at ...>
     """
-    from nkt_motion import read
-    from nkt_motion.assess import assess_session
     from nkt_motion.report import build_report
 
-    session = read(args.path)
-    result = assess_session(
-        session, args.protocol, side=args.side, n_boot=args.n_boot, seed=args.seed
-    )
+    session, result = read_and_assess(args)
     out = args.out or Path(f"sub-{session.subject}_ses-{session.session_id}_report.html")
     paths = build_report(session, result, protocol=args.protocol, out_html=out, out_pdf=args.pdf)
     print(f"wrote {paths.html}")
