@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest fuzz bench clean
+.PHONY: demo test lint typecheck pytest browser fuzz bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nkt-motion needs Python >= 3.11, found " + sys.version.split()[0])'
@@ -32,8 +32,23 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy --strict src/
 
-pytest: $(VENV)/.installed-test
+pytest: $(VENV)/.installed-test browser
 	$(BIN)/pytest -q
+
+# The dashboard's browser tests drive Debian's chromium (a test tool's own browser
+# download does not work offline). Install it when missing and this machine can;
+# otherwise those tests skip and say why.
+browser:
+	@if [ -n "$$NKT_CHROMIUM" ] || [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+		echo "no apt-get: the dashboard browser tests will skip"; exit 0; fi; \
+	SUDO=""; if [ "$$(id -u)" != 0 ]; then \
+		if sudo -n true 2>/dev/null; then SUDO="sudo -n"; else \
+		echo "not root and no sudo: cannot install chromium, browser tests will skip"; exit 0; fi; fi; \
+	echo "installing Debian's chromium for the dashboard browser tests"; \
+	$$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
+	{ $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	echo "chromium could not be installed: the dashboard browser tests will skip"
 
 test: lint typecheck pytest
 
