@@ -169,3 +169,41 @@ def test_format_event_label_needs_muscle():
     with pytest.raises(VocabularyError, match="needs a muscle"):
         format_event_label("pre")
     assert format_event_label("rest") == "rest"
+
+
+@pytest.mark.parametrize(
+    ("label", "canonical", "side"),
+    [
+        ("pre/test/GMED/L", "pre/test/GMED/L", "L"),
+        ("post/test/gmed/r", "post/test/GMED/R", "R"),
+        ("ref/adductor_longus/R", "ref/ADL/R", "R"),
+        ("pre/test/GMED", "pre/test/GMED", None),
+    ],
+)
+def test_event_label_side(label, canonical, side):
+    p = parse_event_label(label)
+    assert (p.label, p.side) == (canonical, side)
+    assert p.muscle is not None
+
+
+@pytest.mark.parametrize("label", ["pre/test/GMED/X", "rest/L", "correction/R", "pre/test/L"])
+def test_bad_sided_event_labels(label):
+    with pytest.raises(VocabularyError):
+        parse_event_label(label)
+
+
+@given(
+    st.sampled_from(["pre", "post", "ref"]),
+    st.sampled_from(sorted(MUSCLES)),
+    st.sampled_from(["L", "R"]),
+)
+def test_sided_event_label_round_trip(phase, mid, side):
+    p = parse_event_label(format_event_label(phase, mid, side=side))
+    assert (p.phase, p.muscle, p.side) == (phase, mid, side)
+
+
+def test_format_event_label_side_checks():
+    with pytest.raises(VocabularyError, match="takes no side"):
+        format_event_label("rest", side="L")
+    with pytest.raises(VocabularyError, match="side must be"):
+        format_event_label("pre", "GMED", side="left")

@@ -12,7 +12,13 @@ Channel labels
     (e.g. ``ANGLE pelvis_obliquity``); ``FORCE <name>`` (e.g. ``FORCE load``).
 Event labels
     ``rest``, ``ref/<CODE>``, ``pre/test/<CODE>``, ``post/test/<CODE>``,
-    ``correction``; for gait recordings also ``stance`` and ``swing``.
+    ``correction``; for gait recordings also ``stance`` and ``swing``. When
+    both sides are recorded, a reference or test event may name the side it
+    belongs to as a last part: ``ref/<CODE>/<L|R>``, ``pre/test/<CODE>/<L|R>``
+    (e.g. ``pre/test/GMED/R``: a test of the right gluteus medius). The side
+    lives in the label text, so it survives EDF+ annotations and BIDS
+    ``trial_type`` alike; a label without a side belongs to whichever side is
+    analysed.
 """
 
 from __future__ import annotations
@@ -354,11 +360,15 @@ class EventLabel:
         ``rest``, ``ref``, ``pre``, ``post``, ``correction``, ``stance`` or ``swing``.
     muscle : str or None
         Muscle id for ``ref/<CODE>`` and ``<phase>/test/<CODE>``.
+    side : {"L", "R"} or None
+        Side named by a ``ref/<CODE>/<L|R>`` or ``<phase>/test/<CODE>/<L|R>``
+        label; None when the label names none.
     """
 
     label: str
     phase: Phase
     muscle: str | None = None
+    side: Side | None = None
 
     @property
     def is_test(self) -> bool:
@@ -376,12 +386,13 @@ def parse_event_label(label: str) -> EventLabel:
     ----------
     label : str
         ``rest``, ``ref/<CODE>``, ``pre/test/<CODE>``, ``post/test/<CODE>``,
-        ``correction``, ``stance`` or ``swing``.
+        ``correction``, ``stance`` or ``swing``; ``ref`` and test labels may
+        end in ``/L`` or ``/R`` (the side).
 
     Returns
     -------
     EventLabel
-        Phase and muscle of the event.
+        Phase, muscle and side of the event.
 
     Raises
     ------
@@ -391,28 +402,36 @@ def parse_event_label(label: str) -> EventLabel:
     Examples
     --------
     >>> parse_event_label("pre/test/GMED")
-    EventLabel(label='pre/test/GMED', phase='pre', muscle='gluteus_medius')
+    EventLabel(label='pre/test/GMED', phase='pre', muscle='gluteus_medius', side=None)
+    >>> parse_event_label("post/test/gmed/r").side
+    'R'
     """
     text = label.strip()
     parts = text.split("/")
+    side: Side | None = None
+    if len(parts) in (3, 4) and parts[-1].upper() in SIDES and parts[0] in ("ref", "pre", "post"):
+        side = "L" if parts[-1].upper() == "L" else "R"
+        parts = parts[:-1]
+    suffix = f"/{side}" if side else ""
     if len(parts) == 1 and parts[0] in _PLAIN_EVENTS:
         return EventLabel(label=text, phase=parts[0])
     if len(parts) == 2 and parts[0] == "ref":
         mid = muscle_id(parts[1])
-        return EventLabel(label=f"ref/{MUSCLES[mid]}", phase="ref", muscle=mid)
+        return EventLabel(f"ref/{MUSCLES[mid]}{suffix}", "ref", mid, side)
     if len(parts) == 3 and parts[0] in ("pre", "post") and parts[1] == "test":
         mid = muscle_id(parts[2])
         phase: Phase = "pre" if parts[0] == "pre" else "post"
-        return EventLabel(label=f"{phase}/test/{MUSCLES[mid]}", phase=phase, muscle=mid)
+        return EventLabel(f"{phase}/test/{MUSCLES[mid]}{suffix}", phase, mid, side)
     raise VocabularyError(
         f"event label {label!r} does not follow the conventions: expected rest, "
-        "ref/<CODE>, pre/test/<CODE>, post/test/<CODE>, correction, stance or swing",
+        "ref/<CODE>, pre/test/<CODE>, post/test/<CODE> (the last three optionally "
+        "followed by /L or /R), correction, stance or swing",
         value=label,
     )
 
 
-def format_event_label(phase: str, muscle: str | None = None) -> str:
-    """Format an event label from its phase and muscle.
+def format_event_label(phase: str, muscle: str | None = None, *, side: str | None = None) -> str:
+    """Format an event label from its phase, muscle and (optionally) side.
 
     Parameters
     ----------
@@ -420,6 +439,8 @@ def format_event_label(phase: str, muscle: str | None = None) -> str:
         ``rest``, ``ref``, ``pre``, ``post``, ``correction``, ``stance`` or ``swing``.
     muscle : str or None
         Muscle id or code; required for ``ref``, ``pre`` and ``post``.
+    side : {"L", "R"}, optional
+        Side of a ``ref``, ``pre`` or ``post`` event, appended as ``/L`` or ``/R``.
 
     Returns
     -------
@@ -430,12 +451,17 @@ def format_event_label(phase: str, muscle: str | None = None) -> str:
     --------
     >>> format_event_label("post", "gluteus_medius")
     'post/test/GMED'
-    >>> format_event_label("ref", "ADL")
-    'ref/ADL'
+    >>> format_event_label("ref", "ADL", side="R")
+    'ref/ADL/R'
     """
+    if side is not None and side not in SIDES:
+        raise VocabularyError(f"side must be 'L' or 'R', got {side!r}", value=str(side))
     if phase in ("pre", "post", "ref"):
         if muscle is None:
             raise VocabularyError(f"event phase {phase!r} needs a muscle", value=phase)
         code = muscle_code(muscle)
-        return f"ref/{code}" if phase == "ref" else f"{phase}/test/{code}"
+        label = f"ref/{code}" if phase == "ref" else f"{phase}/test/{code}"
+        return f"{label}/{side}" if side else label
+    if side is not None:
+        raise VocabularyError(f"event phase {phase!r} takes no side", value=phase)
     return parse_event_label(phase).label
