@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +43,8 @@ class LiveSensor:
         Clock drift estimated from the recent packets (None until enough data).
     latencies_ns : deque of int
         Notification -> decoded-and-enveloped delays of recent packets.
+    clock : callable
+        The host clock the packets were stamped with, ``() -> int`` ns.
 
     Examples
     --------
@@ -61,6 +64,7 @@ class LiveSensor:
     flags: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     drift_ppm: float | None = None
     latencies_ns: deque[int] = field(default_factory=lambda: deque(maxlen=200_000))
+    clock: Callable[[], int] = field(default=time.monotonic_ns, repr=False)
     _last_seq: dict[str, int] = field(default_factory=dict)
     _rms: StreamingRMS | None = None
     _fit_x: deque[float] = field(default_factory=lambda: deque(maxlen=_FIT_POINTS))
@@ -97,7 +101,7 @@ class LiveSensor:
             if chunk.kind == "emg":
                 emg.append(chunk)
         self._envelope(emg)
-        done = time.monotonic_ns()
+        done = self.clock()
         self.latencies_ns.extend(done - p.host_ns for p in batch)
 
     def _count(self, chunk: DecodedChunk) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,6 +145,21 @@ class Recorder:
         Seconds between live-decode batches and between capture flushes.
     settings : mapping or None
         Stored in the capture header and the session meta.
+    clock : callable
+        Host clock, ``() -> int`` nanoseconds, that stamps packets, events and the
+        session origin (default :func:`time.monotonic_ns`; an emulated session can
+        run a faster clock so that a long protocol plays in less wall time).
+    on_packets : callable or None
+        ``(sensor_id, packets) -> None``, called with each live-decode batch after
+        the live figures are updated (for a live processing chain). It must be
+        quick; an exception it raises is logged and the recording goes on.
+    on_event : callable or None
+        ``(CaptureEvent) -> None``, called for every connection event as it happens.
+
+    Attributes
+    ----------
+    header : CaptureHeader or None
+        The capture header (sensors, clock origin); set when :meth:`run` starts.
 
     Examples
     --------
@@ -165,6 +180,9 @@ class Recorder:
         decode_interval: float = 0.02,
         flush_interval: float = 0.5,
         settings: Mapping[str, Any] | None = None,
+        clock: Callable[[], int] = time.monotonic_ns,
+        on_packets: Callable[[str, list[Packet]], None] | None = None,
+        on_event: Callable[[CaptureEvent], None] | None = None,
     ) -> None:
         self.configs = list(sensors)
         self.entries = [c.entry() for c in self.configs]
@@ -177,7 +195,9 @@ class Recorder:
         self.backoff, self.connect_timeout = backoff, connect_timeout
         self.decode_interval, self.flush_interval = decode_interval, flush_interval
         self.settings = dict(settings or {})
-        self.live = {e.id: LiveSensor(e.id, get_profile(e.profile, **e.options))
+        self.clock, self._on_packets, self._on_event = clock, on_packets, on_event
+        self.header: CaptureHeader | None = None
+        self.live = {e.id: LiveSensor(e.id, get_profile(e.profile, **e.options), clock=clock)
                      for e in self.entries}  # fmt: skip
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -195,11 +215,16 @@ class Recorder:
             stream.stop_iteration()
 
     def _event(self, sensor: str, event: str, detail: str = "") -> None:
-        record = CaptureEvent(sensor, event, time.monotonic_ns(), detail)
+        record = CaptureEvent(sensor, event, self.clock(), detail)
         self._events.append(record)
         if self._writer is not None:
             self._writer.append_event(record)
         logger.info("%s: %s %s", sensor, event, detail)
+        if self._on_event is not None:
+            try:
+                self._on_event(record)
+            except Exception:
+                logger.exception("the connection-event listener failed")
 
     def _on_packet(self, packet: Packet) -> None:
         self._packets.append(packet)
@@ -221,6 +246,7 @@ class Recorder:
                 stream = await stack.enter_async_context(SensorStream(
                     config.address, live.profile, sensor_id=entry.id, backend=self._backend,
                     client_kwargs=self._client_kwargs, timeout=self.connect_timeout,
+                    clock=self.clock,
                 ))  # fmt: skip
             self._streams[entry.id] = stream
             try:
@@ -274,6 +300,11 @@ class Recorder:
                 live = self.live[sensor]
                 live.packets += len(batch)
                 live.update(batch)
+                if self._on_packets is not None:
+                    try:
+                        self._on_packets(sensor, batch)
+                    except Exception:
+                        logger.exception("the live packet listener failed")
 
     async def _flush_loop(self) -> None:
         while True:
@@ -282,7 +313,7 @@ class Recorder:
                 await asyncio.to_thread(self._writer.flush)
 
     def _header(self) -> CaptureHeader:
-        return CaptureHeader(tuple(self.entries), time.monotonic_ns(), time.time_ns(),
+        return CaptureHeader(tuple(self.entries), self.clock(), time.time_ns(),
                              self.settings)  # fmt: skip
 
     async def run(self, *, duration: float | None = None) -> Recording:
@@ -299,7 +330,7 @@ class Recorder:
             Packets, events, the assembled session and reports; the capture file is
             flushed and closed even when the task is cancelled.
         """
-        header = self._header()
+        header = self.header = self._header()
         self._connect_lock = asyncio.Lock()
         if self.capture_path is not None:
             self._writer = CaptureWriter(self.capture_path, header)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -68,6 +68,9 @@ class SensorStream:
         Connection timeout in seconds.
     queue_size : int
         Packets held before new ones are dropped and counted in :attr:`overflow`.
+    clock : callable
+        Host clock stamped on each packet, ``() -> int`` nanoseconds (default
+        :func:`time.monotonic_ns`; emulated sessions may run it faster).
 
     Examples
     --------
@@ -92,8 +95,10 @@ class SensorStream:
         client_kwargs: Mapping[str, Any] | None = None,
         timeout: float = 10.0,
         queue_size: int = 100_000,
+        clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
         self.address = address
+        self._clock = clock
         self.profile = profile
         self.sensor_id = sensor_id or address
         self._backend = backend
@@ -194,7 +199,7 @@ class SensorStream:
                 await client.disconnect()
 
     def _on_notify(self, char: BleakGATTCharacteristic, data: bytearray) -> None:
-        packet = Packet(self.sensor_id, char.uuid, time.monotonic_ns(), bytes(data))
+        packet = Packet(self.sensor_id, char.uuid, self._clock(), bytes(data))
         self.received += 1
         try:
             self._queue.put_nowait(packet)

@@ -393,7 +393,8 @@ class PolarSensor(ProfileSensor):
         >>> PolarSensor(address="F0:00:00:00:00:09").device_time_ns(1.5) - DEFAULT_CLOCK_NS
         1500000000
         """
-        elapsed = self.clock.offset + (host_time - self._power_on) * self.clock.rate
+        wall = host_time - self._power_on
+        elapsed = self.clock.offset + wall * self.clock.time_scale * self.clock.rate
         return self.clock_ns + round(elapsed * 1e9)
 
     async def _send_frame(self, _seq: int, payload: bytes) -> None:

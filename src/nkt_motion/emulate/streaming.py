@@ -36,6 +36,11 @@ class DeviceClock:
         1.0002 s for every host second.
     offset : float
         Device time in seconds when the stream starts.
+    time_scale : float
+        Host seconds per wall-clock second, > 0. At 1 (the default) the device
+        runs in real time; at 4 it streams four times faster than real time, for
+        an emulated session whose recorder runs a host clock four times faster
+        too, so every timestamp is as in real time.
 
     Examples
     --------
@@ -48,11 +53,17 @@ class DeviceClock:
 
     skew_ppm: float = 0.0
     offset: float = 0.0
+    time_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if not -1e5 < self.skew_ppm < 1e5:
             raise ValidationError(
                 f"skew_ppm must be within ±100000, got {self.skew_ppm}", parameter="skew_ppm"
+            )
+        if not (self.time_scale > 0 and math.isfinite(self.time_scale)):
+            raise ValidationError(
+                f"time_scale must be a finite number > 0, got {self.time_scale}",
+                parameter="time_scale",
             )
 
     @property
@@ -275,18 +286,18 @@ class NotificationStream:
                 raise
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        start = loop.time() - self.clock.host_elapsed(self._seq_time(self.next_seq))
+        loop, scale = asyncio.get_running_loop(), self.clock.time_scale
+        start = loop.time() - self.clock.host_elapsed(self._seq_time(self.next_seq)) / scale
         while True:
-            now = self.clock.device_time(loop.time() - start)
+            now = self.clock.device_time((loop.time() - start) * scale)
             due = math.floor((now - self.clock.offset) * self.rate_hz + 1e-9) + 1
             while self.next_seq < due:
                 if not await self._emit(self.next_seq):
                     return
             until_next = self.clock.host_elapsed(self._seq_time(self.next_seq)) - (
-                loop.time() - start
+                (loop.time() - start) * scale
             )
-            await asyncio.sleep(max(until_next, self.tick))
+            await asyncio.sleep(max(until_next / scale, self.tick))
 
     def _seq_time(self, seq: int) -> float:
         return self.clock.offset + seq / self.rate_hz
