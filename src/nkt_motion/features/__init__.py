@@ -7,8 +7,23 @@ Examples
 ('reference', 'task_peak', 'none')
 """
 
-from nkt_motion.features._context import AnalysisContext, resolve_context
+from nkt_motion.features._context import (
+    AnalysisContext,
+    event_sides,
+    marked_sides,
+    on_side,
+    resolve_context,
+)
 from nkt_motion.features._kinematics import SIGN_COLUMNS
 from nkt_motion.features.table import NORMALISATIONS, trial_table
 
-__all__ = ["NORMALISATIONS", "SIGN_COLUMNS", "AnalysisContext", "resolve_context", "trial_table"]
+__all__ = [
+    "NORMALISATIONS",
+    "SIGN_COLUMNS",
+    "AnalysisContext",
+    "event_sides",
+    "marked_sides",
+    "on_side",
+    "resolve_context",
+    "trial_table",
+]

@@ -7,6 +7,18 @@ its name), else from the protocol name the recording carries in
 labels. Without a fitting protocol the tested muscles come from the
 ``pre/test/<CODE>`` and ``post/test/<CODE>`` events and every other EMG muscle
 is a partner. ``tested=`` and ``partners=`` override.
+
+Bilateral sessions
+------------------
+When the tested muscle has channels on both sides (``EMG GMED L`` and ``EMG
+GMED R``), its test events say which side each trial tested by a last label
+part: ``pre/test/GMED/L``, ``post/test/GMED/R`` (and ``ref/GMED/L`` for a
+reference contraction of one side); see :mod:`nkt_motion.vocab`. The side lives
+in the label text, so it round-trips through EDF+ annotations and BIDS
+``_events.tsv`` ``trial_type`` without a new column. An analysis of one side
+uses that side's channels, its sided events and every event without a side.
+When the side is not given it is taken from the channels, else from the test
+events when they name exactly one side.
 """
 
 from __future__ import annotations
@@ -15,12 +27,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import pandas as pd
+
 from nkt_motion.errors import ValidationError
 from nkt_motion.model import Session, Stream
 from nkt_motion.protocols import Protocol, load_protocol, match_protocol
-from nkt_motion.vocab import Side, muscle_code, muscle_id
+from nkt_motion.vocab import Side, muscle_code, muscle_id, parse_event_label
 
-__all__ = ["AnalysisContext", "resolve_context"]
+__all__ = ["AnalysisContext", "event_sides", "marked_sides", "on_side", "resolve_context"]
 
 logger = logging.getLogger(__name__)
 
@@ -107,18 +121,103 @@ def _protocol(
     return found
 
 
-def _side(emg: Stream, tested: Sequence[str], side: str | None) -> Side | None:
+def event_sides(events: pd.DataFrame) -> pd.Series:
+    """Side named by each event's label (``"L"``, ``"R"``, or None when it names none).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        An events table (``Session.events``).
+
+    Returns
+    -------
+    pandas.Series
+        One value per event, same index.
+
+    Examples
+    --------
+    >>> from nkt_motion import make_events
+    >>> ev = make_events([0, 1, 2], [1, 1, 1], ["rest", "pre/test/GMED/R", "pre/test/GMED"])
+    >>> event_sides(ev).tolist()
+    [None, 'R', None]
+    """
+    sides = [parse_event_label(str(text)).side for text in events["label"]]
+    return pd.Series(sides, index=events.index, dtype=object)
+
+
+def on_side(events: pd.DataFrame, side: str | None) -> pd.Series:
+    """Which events belong to an analysis of one side: those of that side or of none.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        An events table.
+    side : {"L", "R"} or None
+        The side analysed; None keeps every event.
+
+    Returns
+    -------
+    pandas.Series of bool
+        One value per event, same index.
+
+    Examples
+    --------
+    >>> from nkt_motion import make_events
+    >>> ev = make_events([0, 1, 2], [1, 1, 1], ["rest", "pre/test/GMED/R", "pre/test/GMED/L"])
+    >>> on_side(ev, "L").tolist()
+    [True, False, True]
+    """
+    if side is None:
+        return pd.Series(True, index=events.index)
+    sides = event_sides(events)
+    return sides.isna() | (sides == side)
+
+
+def marked_sides(session: Session, tested: Sequence[str] | None = None) -> tuple[Side, ...]:
+    """Sides named by the session's ``pre/test`` and ``post/test`` events.
+
+    Parameters
+    ----------
+    session : Session
+        The session.
+    tested : sequence of str, optional
+        Only the tests of these muscles (codes or ids); default every test.
+
+    Returns
+    -------
+    tuple of {"L", "R"}
+        Sorted, without repeats; empty when no test event names a side.
+
+    Examples
+    --------
+    >>> from nkt_motion import Session, make_events
+    >>> ev = make_events([0, 1], [1, 1], ["pre/test/GMED/R", "pre/test/GMED/L"])
+    >>> marked_sides(Session([], events=ev))
+    ('L', 'R')
+    """
+    ev = session.events
+    keep = ev["phase"].isin(["pre", "post"])
+    if tested is not None:
+        keep &= ev["muscle"].isin([muscle_id(c) for c in tested])
+    found = {s for s in event_sides(ev[keep]) if s is not None}
+    return tuple(s for s in ("L", "R") if s in found)
+
+
+def _side(session: Session, emg: Stream, tested: Sequence[str], side: str | None) -> Side | None:
     ids = {muscle_id(c) for c in tested}
     sides = sorted({c.side for c in emg.channels if c.muscle in ids and c.side is not None})
     if side is not None:
         if side not in ("L", "R"):
             raise ValidationError(f"side must be 'L' or 'R', got {side!r}", parameter="side")
         return side  # type: ignore[return-value]
+    marked = marked_sides(session, tested)
+    if len(sides) > 1 and len(marked) == 1:
+        return marked[0]
     if len(sides) > 1:
         names = ", ".join(muscle_id(c) for c in tested)
         raise ValidationError(
             f"channels of {names} are recorded on both sides ({', '.join(sides)}); "
-            "pass side='L' or side='R'",
+            "pass side='L' or side='R' (or mark each test event's side, e.g. pre/test/GMED/L)",
             parameter="side",
         )
     return sides[0] if sides else None
@@ -183,7 +282,7 @@ def resolve_context(
         present = [c.muscle for c in emg.channels if c.kind == "emg" and c.muscle is not None]
         p_codes = tuple(dict.fromkeys(muscle_code(m) for m in present))
     p_codes = tuple(c for c in p_codes if c not in t_codes)
-    body_side = _side(emg, t_codes, side)
+    body_side = _side(session, emg, t_codes, side)
     wanted = tuple(dict.fromkeys((*t_codes, *p_codes))) or tuple(
         dict.fromkeys(muscle_code(c.muscle) for c in emg.channels if c.muscle is not None)
     )

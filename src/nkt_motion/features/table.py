@@ -4,7 +4,8 @@ Columns (``<C>`` a muscle code, ``<T>_<P>`` a tested and partner code):
 
 - ids: ``subject``, ``session``, ``protocol``, ``side``, ``phase`` (``pre``,
   ``post`` or ``ref``), ``trial`` (0-based within its label), ``label``,
-  ``onset_s``, ``duration_s``;
+  ``onset_s``, ``duration_s``; in a bilateral session only the events of the
+  analysed side (``pre/test/GMED/L``) and events naming no side are cut;
 - ``rms_raw_<C>``: RMS of the band-passed EMG over the trial window, in the
   signal unit; ``rms_<C>``, ``env_mean_<C>``, ``env_peak_<C>``: RMS and 6 Hz
   envelope mean and peak, normalised (see ``norm_<C>``);
@@ -41,7 +42,7 @@ import pandas as pd
 
 from nkt_motion.dsp.onsets import OnsetMethod
 from nkt_motion.errors import ValidationError
-from nkt_motion.features._context import AnalysisContext, resolve_context
+from nkt_motion.features._context import AnalysisContext, on_side, resolve_context
 from nkt_motion.features._emg import (
     CCI,
     PreparedEmg,
@@ -79,14 +80,14 @@ def _trial_events(session: Session, ctx: AnalysisContext, include_reference: boo
     keep = ev["phase"].isin(["pre", "post"]) & ev["muscle"].isin(tested)
     if include_reference:
         keep |= (ev["phase"] == "ref") & ev["muscle"].isin([muscle_id(c) for c in ctx.channels])
-    out = ev[keep].copy()
+    out = ev[keep & on_side(ev, ctx.side)].copy()
     out["trial"] = out.groupby("label").cumcount()
     return out.reset_index(drop=True)
 
 
-def _ref_scales(session: Session, prep: PreparedEmg) -> np.ndarray:
+def _ref_scales(session: Session, prep: PreparedEmg, side: str | None) -> np.ndarray:
     """Mean over each muscle's ref events of (RMS, envelope mean), shape (2, n_channels)."""
-    ev = session.events
+    ev = session.events[on_side(session.events, side)]
     out = np.full((2, len(prep.codes)), np.nan)
     for i, code in enumerate(prep.codes):
         rows = ev[(ev["phase"] == "ref") & (ev["muscle"] == muscle_id(code))]
@@ -98,7 +99,12 @@ def _ref_scales(session: Session, prep: PreparedEmg) -> np.ndarray:
 
 
 def _scales(
-    session: Session, prep: PreparedEmg, amps: np.ndarray, tests: np.ndarray, method: str
+    session: Session,
+    prep: PreparedEmg,
+    amps: np.ndarray,
+    tests: np.ndarray,
+    method: str,
+    side: str | None,
 ) -> tuple[np.ndarray, list[str]]:
     """Normalising (RMS, envelope) values per channel, shape (2, n_ch), and the method used."""
     n = len(prep.codes)
@@ -111,7 +117,7 @@ def _scales(
         peak[~np.isfinite(peak)] = np.nan
     if method == "task_peak":
         return peak, ["task_peak"] * n
-    ref = _ref_scales(session, prep)
+    ref = _ref_scales(session, prep, side)
     has_ref = np.isfinite(ref).all(axis=0) & (ref > 0).all(axis=0)
     used = ["reference" if h else "task_peak" for h in has_ref]
     return np.where(has_ref, ref, peak), used
@@ -301,7 +307,7 @@ def _build(
     spans = list(zip(events["onset"], events["duration"], strict=True))
     amps = np.stack([window_amplitudes(prep, o, d) for o, d in spans])
     tests = events["phase"].isin(["pre", "post"]).to_numpy()
-    scales, used = _scales(session, prep, amps, tests, normalisation)
+    scales, used = _scales(session, prep, amps, tests, normalisation, ctx.side)
     index = {c: i for i, c in enumerate(prep.codes)}
     pairs = [(index[t], index[p]) for t, p in ctx.pairs if t in index and p in index]
     rows = [

@@ -16,10 +16,15 @@ Examples
 (['emg', 'imu'], True)
 """
 
+from nkt_motion.simulate.bilateral import BilateralSimulation, simulate_bilateral
 from nkt_motion.simulate.build import SimulatedSession, Truth, simulate
-from nkt_motion.simulate.emg import activation_envelope, apply_faults, semg_noise
+from nkt_motion.simulate.emg import activation_envelope, apply_faults, quiet_emg, semg_noise
 from nkt_motion.simulate.imu import GRAVITY, SITES, imu_from_orientation, site_orientations
-from nkt_motion.simulate.presets import gmed_adl_hip_flexion, healthy_hip_flexion
+from nkt_motion.simulate.presets import (
+    bilateral_hip_flexion,
+    gmed_adl_hip_flexion,
+    healthy_hip_flexion,
+)
 from nkt_motion.simulate.scenario import Scenario
 from nkt_motion.simulate.spec import (
     FAULT_KINDS,
@@ -38,6 +43,7 @@ __all__ = [
     "GRAVITY",
     "SITES",
     "Activation",
+    "BilateralSimulation",
     "EmgModel",
     "Fault",
     "FaultKind",
@@ -50,10 +56,13 @@ __all__ = [
     "Variability",
     "activation_envelope",
     "apply_faults",
+    "bilateral_hip_flexion",
     "gmed_adl_hip_flexion",
     "healthy_hip_flexion",
     "imu_from_orientation",
+    "quiet_emg",
     "semg_noise",
     "simulate",
+    "simulate_bilateral",
     "site_orientations",
 ]

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from nkt_motion.simulate.scenario import Scenario
 
-__all__ = ["activation_envelope", "apply_faults", "semg_noise", "synthesize_emg"]
+__all__ = ["activation_envelope", "apply_faults", "quiet_emg", "semg_noise", "synthesize_emg"]
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +173,37 @@ def _mains(sc: Scenario, n_samples: int, rng: np.random.Generator) -> NDArray[np
     phase = rng.uniform(0, 2 * np.pi, size=(len(sc.muscles), len(amps), 1))
     waves = amps[None, :, None] * np.sin(2 * np.pi * freqs[None, :, None] * t + phase)
     return np.asarray(waves.sum(axis=1))
+
+
+def quiet_emg(sc: Scenario, n_samples: int, *, rng: np.random.Generator) -> NDArray[np.float64]:
+    """EMG of relaxed muscles: the scenario's baseline noise and mains only.
+
+    Parameters
+    ----------
+    sc : Scenario
+        Gives the channels, the baseline noise and the mains model.
+    n_samples : int
+        Length at ``sc.fs_emg``.
+    rng : numpy.random.Generator
+        Source of the noise and the mains phases.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_muscles, n_samples)
+        EMG in uV, rows in the order of ``sc.muscles``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nkt_motion.simulate import gmed_adl_hip_flexion
+    >>> x = quiet_emg(gmed_adl_hip_flexion(), 4000, rng=np.random.default_rng(0))
+    >>> x.shape, np.sqrt(np.mean(x**2, axis=-1)).round(1).tolist()
+    ((3, 4000), [2.0, 2.0, 2.0])
+    """
+    x = sc.emg.baseline_rms_uv * rng.standard_normal((len(sc.muscles), n_samples))
+    if sc.emg.mains_uv > 0:
+        x += _mains(sc, n_samples, rng)
+    return np.asarray(x, dtype=np.float64)
 
 
 def apply_faults(

@@ -16,7 +16,7 @@ from nkt_motion.simulate.scenario import Scenario
 from nkt_motion.simulate.spec import Activation, MuscleSpec, Posture
 from nkt_motion.vocab import SIDES, Side
 
-__all__ = ["gmed_adl_hip_flexion", "healthy_hip_flexion"]
+__all__ = ["bilateral_hip_flexion", "gmed_adl_hip_flexion", "healthy_hip_flexion"]
 
 #: Electrode gains (uV RMS at the reference contraction); deliberately unequal.
 _GAINS = {"GMED": 80.0, "ADL": 150.0, "TFL": 60.0}
@@ -131,3 +131,42 @@ def healthy_hip_flexion(*, side: Side = "L", n_trials: int = 5, seed: int = 0) -
         pre=posture,
         post=posture,
     )
+
+
+def bilateral_hip_flexion(
+    *, compensating: Side = "L", n_trials: int = 5, seed: int = 0
+) -> tuple[Scenario, Scenario]:
+    """Standing hip flexion on both sides: one side compensates, the other is healthy.
+
+    The compensating side plays :func:`gmed_adl_hip_flexion` (GMED:ADL 0.5
+    before the correction, about 1.2 after), the other side
+    :func:`healthy_hip_flexion` (1.5 throughout). Morrissey et al. (2012) found
+    no side-to-side difference within their patients, so a one-sided deficit is
+    an illustration of what the side-to-side comparison detects, not a norm.
+
+    Parameters
+    ----------
+    compensating : {"L", "R"}
+        The side with compensation.
+    n_trials : int
+        Test trials per phase and side, 1-50.
+    seed : int
+        Seed of the compensating side; the healthy side uses ``seed + 1``.
+
+    Returns
+    -------
+    (Scenario, Scenario)
+        Left side first, then right, for
+        :func:`~nkt_motion.simulate.simulate_bilateral`.
+
+    Examples
+    --------
+    >>> left, right = bilateral_hip_flexion(compensating="R", n_trials=3)
+    >>> left.side, left.muscle("GMED").pre.level, right.side, right.muscle("GMED").pre.level
+    ('L', 0.6, 'R', 0.35)
+    """
+    chk.choice(compensating, name="compensating", allowed=SIDES)
+    healthy: Side = "R" if compensating == "L" else "L"
+    sick = gmed_adl_hip_flexion(side=compensating, n_trials=n_trials, seed=seed)
+    well = healthy_hip_flexion(side=healthy, n_trials=n_trials, seed=seed + 1)
+    return (sick, well) if compensating == "L" else (well, sick)
