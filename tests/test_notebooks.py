@@ -24,6 +24,15 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 KERNEL = "nkt-motion-test"
 # What each notebook must print: the conclusion it is about, not only "it ran".
 EXPECTED = {
+    "cohort.ipynb": [
+        "group ratio (compensating / control):",
+        "design value inside the interval: True",
+        "pre->post change, compensating:",
+        "pre->post change, control:",
+        "subject-grouped CV: balanced accuracy",
+        "trial-level split inflates",
+        "TRAINED ON SIMULATED DATA",
+    ],
     "quickstart.ipynb": ["-> resolved", "GMED:ADL measured"],
     "real-data.ipynb": ["label: median split", "TFL minus GMED", "20 features, 30 participants"],
 }
