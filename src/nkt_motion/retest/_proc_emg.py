@@ -37,7 +37,15 @@ from nkt_motion.dsp.onsets import DEFAULT_THRESHOLDS, _bursts
 from nkt_motion.dsp.streaming import StreamingFilter
 from nkt_motion.retest._proc_ring import Ring, SampleClock, Window
 
-__all__ = ["ONSET_WINDOW_S", "EmgTrack", "Gap", "OnsetBaseline", "TrailingMean"]
+__all__ = [
+    "EmgTrack",
+    "Gap",
+    "OnsetBaseline",
+    "TrailingMean",
+    "detector_rest",
+    "onset_baseline",
+    "trial_onsets",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -218,10 +226,26 @@ class EmgTrack:
         self.mean.reset()
         return x
 
+    def onsets_ms(self, window: Window, base: OnsetBaseline, start_s: float) -> list[float | None]:
+        """First onset per channel in a closed window, ms after ``start_s`` (None if none)."""
+        if not window.count:
+            return [None] * self.n
+        t_first = self.clock.time(window.start)
+        found = trial_onsets(window.kept(), self.fs, base)
+        return [
+            None if i is None else 1000.0 * (t_first + i / self.fs - start_s) for i, _ in found
+        ]
+
     # -- live view ------------------------------------------------------------
     def levels(self) -> FloatArray:
         """Latest envelope value per channel, uV (NaN before any sample)."""
         return self.ring.last()[self.n : 2 * self.n]
+
+
+def detector_rest(low_passed: FloatArray, fs: float) -> FloatArray:
+    """Trailing 25 ms mean of a rest's low-passed rectified EMG: the detector's rest signal."""
+    rest = _moving_mean(low_passed, window_samples(ONSET_WINDOW_S, fs), centred=False)
+    return rest[:, np.isfinite(rest).all(axis=0)]
 
 
 def hodges_bui_signal(low_passed: FloatArray, fs: float) -> FloatArray:

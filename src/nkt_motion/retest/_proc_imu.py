@@ -27,13 +27,22 @@ from typing import Final, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from nkt_motion.dsp._validate import validate_fs
 from nkt_motion.dsp.angles import hip_adduction, pelvis_obliquity, trunk_lean
 from nkt_motion.dsp.orientation import madgwick
 from nkt_motion.errors import ValidationError
+from nkt_motion.protocols import Protocol
 from nkt_motion.retest._proc_emg import Gap
 from nkt_motion.retest._proc_ring import Ring, SampleClock, Window
+from nkt_motion.vocab import IMU_SITES
 
-__all__ = ["ANGLE_NAMES", "ImuTracks"]
+__all__ = [
+    "ANGLE_NAMES",
+    "ImuTracks",
+    "check_site",
+    "make_imu_tracks",
+    "no_angles",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -329,3 +338,47 @@ def check_site(site: str, sites: dict[str, object]) -> None:
             f"got {site!r}",
             parameter="site",
         )
+
+
+def make_imu_tracks(
+    fs: float | None,
+    sites: Sequence[str],
+    signs: Sequence[str],
+    side: Literal["L", "R"],
+    *,
+    gyro_unit: str,
+    lookback_s: float,
+    max_trial_s: float,
+) -> ImuTracks | None:
+    """Check the IMU options of a processor; return its tracks (None without sites)."""
+    sites = tuple(sites)
+    bad = [s for s in sites if s not in IMU_SITES]
+    if bad or len(set(sites)) != len(sites):
+        raise ValidationError(
+            f"imu_sites must be distinct sites among {list(IMU_SITES)}, got {list(sites)}",
+            parameter="imu_sites",
+        )
+    if gyro_unit not in _GYR_SCALE:
+        raise ValidationError(
+            f"gyro_unit must be 'deg/s' or 'rad/s', got {gyro_unit!r}", parameter="gyro_unit"
+        )
+    if not sites:
+        return None
+    if fs is None:
+        raise ValidationError("imu_fs is required with imu_sites", parameter="imu_fs")
+    return ImuTracks(
+        validate_fs(fs),
+        sites,
+        signs,
+        side,
+        gyro_unit=gyro_unit,
+        lookback_s=lookback_s,
+        max_trial_s=max_trial_s,
+    )
+
+
+def no_angles(protocol: Protocol, phase: str) -> dict[str, float]:
+    """NaN for every kinematic sign of a test trial without IMU (empty for other phases)."""
+    if phase not in ("pre", "post"):
+        return {}
+    return {ANGLE_NAMES[s.sign]: float("nan") for s in protocol.kinematic_signs}

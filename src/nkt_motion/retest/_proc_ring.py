@@ -12,17 +12,36 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
-from nkt_motion.errors import ValidationError
+from nkt_motion.errors import SignalError, ValidationError
 
-__all__ = ["Ring", "SampleClock", "Window"]
+__all__ = ["Ring", "SampleClock", "Window", "check_block"]
 
 logger = logging.getLogger(__name__)
 
 FloatArray = NDArray[np.float64]
+
+
+def check_block(block: ArrayLike, rows: int, labels: Sequence[str]) -> FloatArray:
+    """Return a pushed block as float64 ``(rows, n)``, or raise naming the row and sample."""
+    x = np.asarray(block, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] != rows:
+        raise ValidationError(
+            f"block must have shape ({rows}, n_samples), got {x.shape}", parameter="block"
+        )
+    bad = ~np.isfinite(x)
+    if bad.any():
+        row, col = (int(v) for v in np.argwhere(bad)[0])
+        raise SignalError(
+            f"block holds NaN or infinity at sample {col}; pass the samples after a gap as "
+            "a new block with its own start time",
+            channel=labels[row],
+        )
+    return x
 
 
 class SampleClock:

@@ -1,4 +1,4 @@
-"""Per-trial summary of the live processor, its channel map and the JSON snapshot parts."""
+"""Per-trial summary of the live processor and the parts of its JSON snapshot."""
 
 from __future__ import annotations
 
@@ -8,16 +8,18 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
-from nkt_motion.errors import ValidationError, VocabularyError
 from nkt_motion.protocols import Protocol
-from nkt_motion.vocab import muscle_code, parse_channel_label
+from nkt_motion.retest._proc_amp import ChannelMap
+from nkt_motion.vocab import muscle_code
 
-__all__ = ["ChannelMap", "TrialSummary", "jsonable", "onsets_entry", "ratio_entries"]
-
-FloatArray = NDArray[np.float64]
+__all__ = [
+    "TrialSummary",
+    "channel_entries",
+    "jsonable",
+    "onset_order",
+    "onsets_entry",
+    "ratio_entries",
+]
 
 
 def jsonable(x: float | None) -> float | None:
@@ -118,80 +120,22 @@ class TrialSummary:
         return out
 
 
-class ChannelMap:
-    """EMG channel labels of a processor, their keys and the protocol's muscles among them.
-
-    Parameters
-    ----------
-    labels : sequence of str
-        ``EMG <CODE> <L|R>`` labels, in row order.
-    protocol : Protocol
-        The protocol followed.
-    side : {"L", "R"}
-        Tested side.
-
-    Examples
-    --------
-    >>> from nkt_motion.protocols import load_protocol
-    >>> labels = ["EMG GMED L", "EMG ADL L", "EMG GMED R"]
-    >>> m = ChannelMap(labels, load_protocol("hip_flexion_gmed_adl"), "L")
-    >>> m.keys, m.row("ADL"), m.protocol_codes
-    (('GMED', 'ADL', 'GMED R'), 1, ('GMED', 'ADL'))
-    """
-
-    def __init__(self, labels: Sequence[str], protocol: Protocol, side: str) -> None:
-        if isinstance(labels, str) or not len(labels):
-            raise ValidationError(
-                f"emg_labels must be a non-empty sequence of labels like 'EMG GMED L', got "
-                f"{labels!r}",
-                parameter="emg_labels",
-            )
-        self.labels = tuple(str(lab) for lab in labels)
-        keys, muscles = [], []
-        for lab in self.labels:
-            parsed = parse_channel_label(lab)
-            if parsed.kind != "emg" or parsed.muscle is None:
-                raise VocabularyError(
-                    f"emg_labels must hold EMG channel labels 'EMG <CODE> <L|R>', got {lab!r}",
-                    value=lab,
-                )
-            code = muscle_code(parsed.muscle)
-            keys.append(code if parsed.side == side else f"{code} {parsed.side}")
-            muscles.append(parsed.muscle)
-        dupes = sorted({k for k in keys if keys.count(k) > 1})
-        if dupes:
-            raise ValidationError(
-                f"emg_labels name a muscle and side twice: {dupes}", parameter="emg_labels"
-            )
-        self.keys, self.muscles = tuple(keys), tuple(muscles)
-        wanted = (*protocol.tested, *(p.code for p in protocol.partners))
-        self.protocol_codes = tuple(c for c in wanted if c in self.keys)
-        if protocol.tested[0] not in self.keys:
-            raise ValidationError(
-                f"emg_labels has no channel for the tested muscle {protocol.tested[0]} on side "
-                f"{side}, got {list(self.labels)}",
-                parameter="emg_labels",
-            )
-
-    def row(self, code: str) -> int | None:
-        """Row of the tested-side channel of a muscle code, or None."""
-        return self.keys.index(code) if code in self.keys else None
-
-
 def ratio_entries(
-    partners: Sequence[str],
+    protocol: Protocol,
     tests: Sequence[TrialSummary],
-    running: Mapping[str, float] | None,
+    running: tuple[str, Mapping[str, float]] | None,
 ) -> list[dict[str, Any]]:
-    """Build the snapshot's ``ratios`` list for one tested muscle.
+    """Build the snapshot's ``ratios`` list.
 
-    ``tests`` are its test trials so far (oldest first); ``running`` the ratios
-    of the test trial in progress, if one is.
+    The tested muscle is that of the running test trial (``running`` holds its
+    code and its ratios so far), else of the last test trial, else the
+    protocol's first; ``tests`` are the ended test trials, oldest first.
     """
-    done = [t.ratios for t in tests]
-    recent = ([running] if running is not None else []) + done[::-1]
+    tested = running[0] if running else tests[-1].muscle if tests else protocol.tested[0]
+    mine = [t for t in tests if t.muscle == tested]
+    recent = ([running[1]] if running else []) + [t.ratios for t in mine[::-1]]
     out = []
-    for p in partners:
+    for p in (p.code for p in protocol.partners if p.code != tested):
         values = [r.get(p, math.nan) for r in recent[:2]] + [math.nan, math.nan]
         out.append(
             {
@@ -199,14 +143,35 @@ def ratio_entries(
                 "current": jsonable(values[0]),
                 "previous": jsonable(values[1]),
                 "pre": [
-                    jsonable(t.ratios.get(p)) for t in tests if t.phase == "pre" and t.complete
+                    jsonable(t.ratios.get(p)) for t in mine if t.phase == "pre" and t.complete
                 ],
                 "post": [
-                    jsonable(t.ratios.get(p)) for t in tests if t.phase == "post" and t.complete
+                    jsonable(t.ratios.get(p)) for t in mine if t.phase == "post" and t.complete
                 ],
             }
         )
     return out
+
+
+def channel_entries(
+    channels: ChannelMap, levels: Mapping[str, float], normalised: Mapping[str, bool]
+) -> list[dict[str, Any]]:
+    """Build the snapshot's ``channels`` list."""
+    return [
+        {
+            "label": lab,
+            "muscle": muscle_code(mid),
+            "level": jsonable(levels[lab]),
+            "normalised": normalised[lab],
+        }
+        for lab, mid in zip(channels.labels, channels.muscles, strict=True)
+    ]
+
+
+def onset_order(onsets: Mapping[str, float | None], codes: Sequence[str]) -> tuple[str, ...]:
+    """Return the muscles of ``codes`` with an onset, earliest first (ties in ``codes`` order)."""
+    found = [c for c in codes if onsets.get(c) is not None]
+    return tuple(sorted(found, key=lambda c: (onsets[c], codes.index(c))))
 
 
 def onsets_entry(last: TrialSummary | None) -> dict[str, Any] | None:

@@ -60,51 +60,28 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from nkt_motion.dsp._validate import validate_fs, validate_positive
-from nkt_motion.dsp.envelope import _moving_mean, window_samples
 from nkt_motion.errors import SignalError, ValidationError
 from nkt_motion.protocols import Protocol, load_protocol
-from nkt_motion.retest._proc_emg import (
-    ONSET_WINDOW_S,
-    EmgTrack,
-    Gap,
-    OnsetBaseline,
-    onset_baseline,
-    trial_onsets,
-)
-from nkt_motion.retest._proc_imu import ANGLE_NAMES, ImuTracks, check_site
-from nkt_motion.retest._proc_ring import Window
+from nkt_motion.retest._proc_amp import ChannelMap, References
+from nkt_motion.retest._proc_emg import EmgTrack, Gap, OnsetBaseline, detector_rest, onset_baseline
+from nkt_motion.retest._proc_imu import check_site, make_imu_tracks, no_angles
+from nkt_motion.retest._proc_ring import Window, check_block
 from nkt_motion.retest._proc_summary import (
-    ChannelMap,
     TrialSummary,
+    channel_entries,
     jsonable,
+    onset_order,
     onsets_entry,
     ratio_entries,
 )
 from nkt_motion.retest.detector import DetectedEvent, TrialDetector
-from nkt_motion.vocab import IMU_SITES, EventLabel, muscle_code, parse_event_label
+from nkt_motion.vocab import EventLabel, muscle_code, parse_event_label
 
 __all__ = ["Gap", "LiveProcessor", "TrialSummary"]
 
 logger = logging.getLogger(__name__)
 
 FloatArray = NDArray[np.float64]
-
-
-def _block(block: ArrayLike, rows: int, name: str, labels: Sequence[str]) -> FloatArray:
-    x = np.asarray(block, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] != rows:
-        raise ValidationError(
-            f"{name} must have shape ({rows}, n_samples), got {x.shape}", parameter=name
-        )
-    bad = ~np.isfinite(x)
-    if bad.any():
-        row, col = (int(v) for v in np.argwhere(bad)[0])
-        raise SignalError(
-            f"{name} holds NaN or infinity at sample {col}; pass the samples after a gap as "
-            "a new block with its own start time",
-            channel=labels[row],
-        )
-    return x
 
 
 class LiveProcessor:
@@ -174,7 +151,16 @@ class LiveProcessor:
         self._emg = EmgTrack(
             self.emg_fs, n, mains_hz=mains_hz, lookback_s=look, max_trial_s=longest
         )
-        self._imu = self._imu_tracks(imu_fs, imu_sites, gyro_unit, look, longest)
+        signs = [k.sign for k in self.protocol.kinematic_signs]
+        self._imu = make_imu_tracks(
+            imu_fs,
+            imu_sites,
+            signs,
+            side,
+            gyro_unit=gyro_unit,
+            lookback_s=look,
+            max_trial_s=longest,
+        )
         if detector is not None and detector.fs != self.emg_fs:
             raise ValidationError(
                 f"detector.fs must equal emg_fs={self.emg_fs:g} Hz, got {detector.fs:g}",
@@ -183,39 +169,10 @@ class LiveProcessor:
         self._detector = detector or (TrialDetector(self.emg_fs) if auto_detect else None)
         self._det_rows = [self.channels.keys.index(c) for c in self.channels.protocol_codes]
         self._events: list[DetectedEvent] = []
-        self._refs: dict[int, list[tuple[float, float]]] = {i: [] for i in range(n)}
+        self._refs = References(self.channels, self.protocol)
         self._onset_base: OnsetBaseline | None = None
         self._open: tuple[EventLabel, float] | None = None
         self._trials: list[TrialSummary] = []
-
-    def _imu_tracks(
-        self, fs: float | None, sites: Sequence[str], unit: str, look: float, longest: float
-    ) -> ImuTracks | None:
-        sites = tuple(sites)
-        bad = [s for s in sites if s not in IMU_SITES]
-        if bad or len(set(sites)) != len(sites):
-            raise ValidationError(
-                f"imu_sites must be distinct sites among {list(IMU_SITES)}, got {list(sites)}",
-                parameter="imu_sites",
-            )
-        if unit not in ("deg/s", "rad/s"):
-            raise ValidationError(
-                f"gyro_unit must be 'deg/s' or 'rad/s', got {unit!r}", parameter="gyro_unit"
-            )
-        if not sites:
-            return None
-        if fs is None:
-            raise ValidationError("imu_fs is required with imu_sites", parameter="imu_fs")
-        signs = [s.sign for s in self.protocol.kinematic_signs]
-        return ImuTracks(
-            validate_fs(fs),
-            sites,
-            signs,
-            self.side,
-            gyro_unit=unit,
-            lookback_s=look,
-            max_trial_s=longest,
-        )
 
     # -- samples --------------------------------------------------------------
     def push_emg(self, block: ArrayLike, start_s: float) -> None:
@@ -238,7 +195,7 @@ class LiveProcessor:
         SignalError
             If the block holds NaN or infinity (the error names the channel).
         """
-        x = _block(block, len(self.channels.keys), "block", self.channels.labels)
+        x = check_block(block, len(self.channels.keys), self.channels.labels)
         out = self._emg.push(x, float(start_s))
         if out is not None and self._detector is not None and self._det_rows:
             first, mean = out
@@ -268,7 +225,7 @@ class LiveProcessor:
             )
         check_site(site, dict(self._imu.sites))
         names = [f"{k} {a} {site}" for k in ("ACC", "GYR") for a in "XYZ"]
-        self._imu.push(site, _block(block, 6, "block", names), float(start_s))
+        self._imu.push(site, check_block(block, 6, names), float(start_s))
 
     @property
     def time_s(self) -> float:
@@ -292,16 +249,10 @@ class LiveProcessor:
         return out
 
     # -- levels ---------------------------------------------------------------
-    def _ref(self, row: int) -> tuple[float, float] | None:
-        refs = self._refs[row]
-        if not refs:
-            return None
-        return float(np.mean([r[0] for r in refs])), float(np.mean([r[1] for r in refs]))
-
     @property
     def normalised(self) -> dict[str, bool]:
         """Per EMG label, whether its amplitudes are normalised to a reference yet."""
-        return {lab: bool(self._refs[i]) for i, lab in enumerate(self.channels.labels)}
+        return {lab: self._refs.get(i) is not None for i, lab in enumerate(self.channels.labels)}
 
     @property
     def references(self) -> dict[str, float]:
@@ -309,7 +260,7 @@ class LiveProcessor:
         return {
             k: ref[0]
             for i, k in enumerate(self.channels.keys)
-            if (ref := self._ref(i)) is not None
+            if (ref := self._refs.get(i)) is not None
         }
 
     def levels(self) -> dict[str, float]:
@@ -322,12 +273,8 @@ class LiveProcessor:
             once one exists (see :attr:`normalised`), else in uV; NaN before
             the first block.
         """
-        env = self._emg.levels()
-        out = {}
-        for i, lab in enumerate(self.channels.labels):
-            ref = self._ref(i)
-            out[lab] = float(env[i] / ref[1]) if ref is not None else float(env[i])
-        return out
+        levels = self._refs.levels(self._emg.levels())
+        return dict(zip(self.channels.labels, levels.tolist(), strict=True))
 
     # -- trials ---------------------------------------------------------------
     def begin_trial(self, label: str, t_s: float) -> None:
@@ -402,10 +349,10 @@ class LiveProcessor:
         if ev.phase == "rest" and complete and self._onset_base is None:
             self._set_baselines(low)
         if ev.phase == "ref" and complete:
-            self._add_reference(ev, window.sums, window.count)
+            self._refs.add(ev, window.sums, window.count)
         angles = self._imu.close(t_s, phase=ev.phase, complete=complete) if self._imu else {}
         summary = self._summarise(ev, start, float(t_s), complete, window)
-        summary = replace(summary, angles=angles or _no_angles(self.protocol, ev))
+        summary = replace(summary, angles=angles or no_angles(self.protocol, ev.phase))
         self._trials.append(summary)
         return summary
 
@@ -416,66 +363,21 @@ class LiveProcessor:
 
     def _set_baselines(self, low: FloatArray) -> None:
         self._onset_base = onset_baseline(low, self.emg_fs)
-        if self._detector is None or not self._det_rows or low.shape[1] < 2:
-            return
-        w = window_samples(ONSET_WINDOW_S, self.emg_fs)
-        rest = _moving_mean(low[self._det_rows], w, centred=False)
-        try:
-            self._detector.set_baseline(rest[:, np.isfinite(rest).all(axis=0)])
-        except SignalError as exc:
-            logger.warning("trial detection off: %s", exc)
-
-    def _add_reference(self, ev: EventLabel, sums: FloatArray, count: int) -> None:
-        n = len(self.channels.keys)
-        for i, mid in enumerate(self.channels.muscles):
-            if mid == ev.muscle and count > 0:
-                rms, env = math.sqrt(sums[i] / count), float(sums[n + i] / count)
-                if rms > 0 and env > 0:
-                    self._refs[i].append((rms, env))
-
-    def _amplitudes(
-        self, sums: FloatArray, count: int
-    ) -> tuple[FloatArray, FloatArray, list[bool]]:
-        """RMS in uV, amplitude (normalised where a reference exists) and the flags."""
-        n = len(self.channels.keys)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rms = np.sqrt(sums[:n] / count) if count else np.full(n, np.nan)
-        refs = [self._ref(i) for i in range(n)]
-        amp = np.array([rms[i] / r[0] if r else rms[i] for i, r in enumerate(refs)])
-        return rms, amp, [r is not None for r in refs]
-
-    def _ratios(self, ev: EventLabel, amp: FloatArray, norm: list[bool]) -> dict[str, float]:
-        if not ev.is_test or ev.muscle is None:
-            return {}
-        t = self.channels.row(muscle_code(ev.muscle))
-        out = {}
-        for p in (p.code for p in self.protocol.partners):
-            j = self.channels.row(p)
-            ok = t is not None and j is not None and norm[t] == norm[j] and amp[j] > 0
-            out[p] = float(amp[t] / amp[j]) if ok and t is not None and j is not None else math.nan
-        return out
-
-    def _onsets(self, ev: EventLabel, start: float, window: Window) -> dict[str, float | None]:
-        keys = self.channels.keys
-        if self._onset_base is None or ev.phase not in ("ref", "pre", "post") or not window.count:
-            return dict.fromkeys(keys)
-        t_first = self._emg.clock.time(window.start)
-        found = trial_onsets(window.kept(), self.emg_fs, self._onset_base)
-        return {
-            k: None if idx is None else 1000.0 * (t_first + idx / self.emg_fs - start)
-            for k, (idx, _) in zip(keys, found, strict=True)
-        }
+        if self._detector is not None and self._det_rows and low.shape[1] >= 2:
+            try:
+                self._detector.set_baseline(detector_rest(low[self._det_rows], self.emg_fs))
+            except SignalError as exc:
+                logger.warning("trial detection off: %s", exc)
 
     def _summarise(
         self, ev: EventLabel, start: float, stop: float, complete: bool, window: Window
     ) -> TrialSummary:
-        rms, amp, norm = self._amplitudes(window.sums, window.count)
+        rms, amp, norm = self._refs.amplitudes(window.sums, window.count)
         keys = self.channels.keys
-        onsets = self._onsets(ev, start, window)
-        order = sorted(
-            (c for c in self.channels.protocol_codes if onsets[c] is not None),
-            key=lambda c: (onsets[c], self.channels.protocol_codes.index(c)),
-        )
+        onsets: dict[str, float | None] = dict.fromkeys(keys)
+        if self._onset_base is not None and ev.phase in ("ref", "pre", "post"):
+            found = self._emg.onsets_ms(window, self._onset_base, start)
+            onsets = dict(zip(keys, found, strict=True))
         return TrialSummary(
             label=ev.label,
             phase=ev.phase,
@@ -487,9 +389,9 @@ class LiveProcessor:
             amplitude=dict(zip(keys, amp.tolist(), strict=True)),
             amplitude_uv=dict(zip(keys, rms.tolist(), strict=True)),
             normalised=dict(zip(keys, norm, strict=True)),
-            ratios=self._ratios(ev, amp, norm),
+            ratios=self._refs.ratios(ev, amp, norm),
             onsets_ms=onsets,
-            onset_order=tuple(order),
+            onset_order=onset_order(onsets, self.channels.protocol_codes),
             angles={},
             missing_s=window.missing / self.emg_fs,
         )
@@ -510,39 +412,18 @@ class LiveProcessor:
             the first onset) and ``angles`` (per kinematic sign: ``name``,
             ``value`` in degrees against the rest posture, ``unit``). NaN is None.
         """
-        levels, norm = self.levels(), self.normalised
-        channels = [
-            {
-                "label": lab,
-                "muscle": muscle_code(mid),
-                "level": jsonable(levels[lab]),
-                "normalised": norm[lab],
-            }
-            for lab, mid in zip(self.channels.labels, self.channels.muscles, strict=True)
-        ]
-        tests = [t for t in self._trials if t.phase in ("pre", "post")]
         running = None
-        tested = tests[-1].muscle if tests else self.protocol.tested[0]
         if self._open is not None and self._open[0].is_test and self._emg.window is not None:
-            ev = self._open[0]
-            tested = muscle_code(ev.muscle) if ev.muscle else tested
-            w = self._emg.window
-            _, amp, flags = self._amplitudes(w.sums, w.count)
-            running = self._ratios(ev, amp, flags)
-        partners = [p.code for p in self.protocol.partners if p.code != tested]
-        mine = [t for t in tests if t.muscle == tested]
-        current = self._imu.current() if self._imu else _no_angles(self.protocol, None)
+            ev, w = self._open[0], self._emg.window
+            _, amp, flags = self._refs.amplitudes(w.sums, w.count)
+            running = (muscle_code(str(ev.muscle)), self._refs.ratios(ev, amp, flags))
+        tests = [t for t in self._trials if t.phase in ("pre", "post")]
+        angles = self._imu.current() if self._imu else no_angles(self.protocol, "pre")
         return {
-            "channels": channels,
-            "ratios": ratio_entries(partners, mine, running),
+            "channels": channel_entries(self.channels, self.levels(), self.normalised),
+            "ratios": ratio_entries(self.protocol, tests, running),
             "onsets": onsets_entry(tests[-1] if tests else None),
             "angles": [
-                {"name": k, "value": jsonable(v), "unit": "deg"} for k, v in current.items()
+                {"name": k, "value": jsonable(v), "unit": "deg"} for k, v in angles.items()
             ],
         }
-
-
-def _no_angles(protocol: Protocol, ev: EventLabel | None) -> dict[str, float]:
-    if ev is not None and not ev.is_test:
-        return {}
-    return {ANGLE_NAMES[s.sign]: math.nan for s in protocol.kinematic_signs}
