@@ -4,16 +4,26 @@ Reads any supported session (:func:`nkt_motion.read`), infers the protocol and
 the tested side unless given, runs :func:`nkt_motion.assess.assess_session`,
 writes the ARCHITECTURE.md JSON object (NaN as ``null``) and prints a summary;
 ``--report OUT.html`` also writes the HTML report (:func:`nkt_motion.report.build_report`).
+The result is then recorded in the client/session index (``--index PATH``,
+default :func:`nkt_motion.index.default_index_path`; ``--no-index`` skips it);
+failing to write the index is a warning, the JSON is already written.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
-from nkt_motion.cli._assessment import add_assessment_options, read_and_assess
+from nkt_motion.cli._assessment import (
+    add_assessment_options,
+    add_index_options,
+    read_and_assess,
+    record_in_index,
+)
+from nkt_motion.errors import NktMotionError
 
 __all__ = ["register", "run"]
 
@@ -42,6 +52,7 @@ def register(subparsers: Any) -> None:
     add_assessment_options(p)
     p.add_argument("--json", dest="json_out", type=Path, required=True, help="output JSON")
     p.add_argument("--report", type=Path, help="also write an HTML report here")
+    add_index_options(p)
     p.set_defaults(func=run)
 
 
@@ -69,6 +80,14 @@ def run(args: argparse.Namespace) -> int:
     args.json_out.write_text(text + "\n", encoding="utf-8")
     print(result.summary())
     print(f"wrote {args.json_out}")
+    outputs = (args.json_out, getattr(args, "report", None))
+    try:
+        recorded = record_in_index(args, session, result, origin="analyze", outputs=outputs)
+    except (NktMotionError, OSError) as exc:
+        print(f"nkt-motion: warning: not recorded in the index: {exc}", file=sys.stderr)
+    else:
+        if recorded is not None:
+            print(f"recorded in the index {recorded[0]} (session {recorded[1]})")
     if getattr(args, "report", None) is not None:
         from nkt_motion.report import build_report
 

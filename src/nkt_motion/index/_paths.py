@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -64,18 +64,21 @@ def _is_skipped(rel: Path) -> bool:
     return any(part == "derivatives" or part.startswith(".") for part in rel.parts)
 
 
-def content_hash(path: str | Path) -> str:
+def content_hash(path: str | Path, *, exclude: Iterable[str | Path] = ()) -> str:
     """SHA-256 of a recording: a file's bytes, or a folder's files and their names.
 
     For a folder (a BIDS dataset or session) every file below it counts, in
     sorted order, each as its relative path and the SHA-256 of its bytes,
-    except hidden files and anything under ``derivatives/`` (results written
-    next to the data must not change the hash of the data).
+    except hidden files, anything under ``derivatives/`` and the files in
+    ``exclude`` (results written next to the data must not change the hash of
+    the data).
 
     Parameters
     ----------
     path : str or Path
         The recording file or folder.
+    exclude : iterable of str or Path
+        Files inside a folder to leave out (e.g. the analysis outputs).
 
     Returns
     -------
@@ -93,7 +96,9 @@ def content_hash(path: str | Path) -> str:
     >>> with tempfile.TemporaryDirectory() as d:
     ...     p = Path(d) / "s.csv"
     ...     _ = p.write_bytes(b"abc")
-    ...     content_hash(p)[:12], content_hash(d) == content_hash(Path(d))
+    ...     before = content_hash(d)
+    ...     _ = (Path(d) / "out.json").write_text("{}")
+    ...     content_hash(p)[:12], content_hash(d, exclude=[Path(d) / "out.json"]) == before
     ('ba7816bf8f01', True)
     """
     p = Path(path)
@@ -103,9 +108,10 @@ def content_hash(path: str | Path) -> str:
         if not p.is_dir():
             raise FileFormatError("does not exist", path=p)
         h = hashlib.sha256()
+        skip = {Path(e).resolve() for e in exclude}
         for f in sorted(q for q in p.rglob("*") if q.is_file()):
             rel = f.relative_to(p)
-            if not _is_skipped(rel):
+            if not (_is_skipped(rel) or f.resolve() in skip):
                 h.update(rel.as_posix().encode() + b"\0" + _file_digest(f))
         return h.hexdigest()
     except OSError as exc:

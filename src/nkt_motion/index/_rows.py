@@ -25,13 +25,11 @@ TEST_COLUMNS: Final = (
     "post_flag", "ratio_change", "change_ci_lo", "change_ci_hi", "verdict", "verdict_reason",
 )  # fmt: skip
 _SESSION_COLUMNS: Final = (
-    "client", "session_id", "session", "recorded_at", "dated_by", "origin", "source",
+    "client", "session_id", "session", "visit", "recorded_at", "dated_by", "origin", "source",
     "content_hash", "software_version", "analysed_at",
 )  # fmt: skip
 #: Columns of :meth:`nkt_motion.index.SessionIndex.history`, in order.
-HISTORY_COLUMNS: Final = (
-    *_SESSION_COLUMNS[:3], "visit", *_SESSION_COLUMNS[3:], "normalisation", *TEST_COLUMNS,
-)  # fmt: skip
+HISTORY_COLUMNS: Final = (*_SESSION_COLUMNS, "normalisation", *TEST_COLUMNS)
 #: Columns added by ``include_identifying=True``.
 IDENTIFYING_COLUMNS: Final = ("name", "birth_date", "notes")
 _FLOATS: Final = tuple(
@@ -96,16 +94,15 @@ def history_frame(rows: Sequence[Sequence[Any]], *, identifying: bool = False) -
     Parameters
     ----------
     rows : sequence of sequence
-        Session columns, the stored normalisation JSON, the test columns (and
-        the identifying columns), ordered by time.
+        Session columns and visit number, the stored normalisation JSON, the
+        test columns (and the identifying columns), ordered by time.
     identifying : bool
         Whether the rows end with :data:`IDENTIFYING_COLUMNS`.
 
     Returns
     -------
     pandas.DataFrame
-        :data:`HISTORY_COLUMNS` (+ identifying): ``visit`` numbers the
-        sessions 1, 2, ... in time order; ``normalisation`` is the method
+        :data:`HISTORY_COLUMNS` (+ identifying); ``normalisation`` is the method
         shared by the tested muscle and its partner (``reference``,
         ``task_peak``, ``none``), ``mixed``, or ``unknown`` for sessions
         recorded before the index kept it.
@@ -122,7 +119,6 @@ def history_frame(rows: Sequence[Sequence[Any]], *, identifying: bool = False) -
         _normalisation(s, t, p)
         for s, t, p in zip(df["normalisation_json"], df["tested"], df["partner"], strict=True)
     ]
-    df["visit"] = pd.factorize(df["session_id"])[0] + 1
     df[list(_FLOATS)] = df[list(_FLOATS)].astype(float)
     for col in ("pre_flag", "post_flag"):
         df[col] = df[col].astype(bool)

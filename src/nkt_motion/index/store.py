@@ -52,10 +52,15 @@ _SESSION_SET: Final = (
     "origin", "protocol", "software_version", "analysed_at", "normalisation",
 )  # fmt: skip
 _HISTORY_SQL: Final = f"""
-SELECT c.label, s.id, s.session_label, s.recorded_at, s.dated_by, s.origin, s.source,
+WITH visits AS (
+    SELECT id, row_number() OVER (PARTITION BY client_id ORDER BY recorded_at, id) AS visit
+    FROM sessions
+)
+SELECT c.label, s.id, s.session_label, v.visit, s.recorded_at, s.dated_by, s.origin, s.source,
        s.content_hash, s.software_version, s.analysed_at, s.normalisation,
        {", ".join("t." + col for col in TEST_COLUMNS)}{{identity}}
 FROM tests AS t JOIN sessions AS s ON t.session_id = s.id JOIN clients AS c ON s.client_id = c.id
+JOIN visits AS v ON v.id = s.id
 {{join}} WHERE c.label = ? AND (? IS NULL OR t.protocol = ?)
 ORDER BY s.recorded_at, s.id, t.id
 """
@@ -80,6 +85,8 @@ class SessionIndex:
         ``":memory:"`` for a private in-memory index.
     timeout : float
         Seconds a writer waits for another writer before giving up.
+    create : bool
+        Create the file when it does not exist (else that is an error).
 
     Attributes
     ----------
@@ -91,8 +98,9 @@ class SessionIndex:
     Raises
     ------
     FileFormatError
-        If the file cannot be created or opened, is not an nkt-motion index, or
-        its schema is newer than this nkt-motion knows.
+        If the file cannot be created or opened (or does not exist and
+        ``create`` is False), is not an nkt-motion index, or its schema is newer
+        than this nkt-motion knows.
 
     Examples
     --------
@@ -101,8 +109,14 @@ class SessionIndex:
     (True, [])
     """
 
-    def __init__(self, path: str | Path, *, timeout: float = _TIMEOUT_S) -> None:
+    def __init__(
+        self, path: str | Path, *, timeout: float = _TIMEOUT_S, create: bool = True
+    ) -> None:
         self.path = Path(path)
+        if not create and not (str(self.path) == ":memory:" or self.path.is_file()):
+            raise FileFormatError(
+                "no index here yet (analyze, batch and retest create it)", path=self.path
+            )
         self._conn = self._connect(timeout)
         try:
             before = migrate(self._conn, path=self.path)
@@ -464,7 +478,9 @@ class SessionIndex:
         return "\n".join(str(r[0]) for r in rows)
 
 
-def open_index(path: str | Path | None = None, *, timeout: float = _TIMEOUT_S) -> SessionIndex:
+def open_index(
+    path: str | Path | None = None, *, timeout: float = _TIMEOUT_S, create: bool = True
+) -> SessionIndex:
     """Open (create, migrate) the index; use it as a context manager.
 
     Parameters
@@ -473,6 +489,8 @@ def open_index(path: str | Path | None = None, *, timeout: float = _TIMEOUT_S) -
         The SQLite file; default :func:`nkt_motion.index.default_index_path`.
     timeout : float
         Seconds a writer waits for another writer.
+    create : bool
+        Create the file when missing; False makes a missing file an error.
 
     Returns
     -------
@@ -492,4 +510,5 @@ def open_index(path: str | Path | None = None, *, timeout: float = _TIMEOUT_S) -
     ...         print(idx.path.name, idx.schema_version)
     index.sqlite 2
     """
-    return SessionIndex(default_index_path() if path is None else path, timeout=timeout)
+    where = default_index_path() if path is None else path
+    return SessionIndex(where, timeout=timeout, create=create)
