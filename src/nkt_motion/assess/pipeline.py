@@ -5,13 +5,35 @@ jobs call it directly. Its :class:`Assessment` holds one
 :class:`~nkt_motion.assess.verdict.PairAssessment` per tested:partner pair, the
 trial table and per-trial rule flags, and serialises to the ``analyze --json``
 schema of ARCHITECTURE.md with :meth:`Assessment.to_dict`.
+
+Bilateral sessions
+------------------
+A bilateral session records the tested muscle and its partners on both sides
+(``EMG GMED L`` and ``EMG GMED R``) and names the side of every test trial in
+its label: ``pre/test/GMED/L``, ``post/test/GMED/R`` (``ref/GMED/L`` for a
+side's reference contraction; labels without a side belong to either side).
+This convention lives in the label text, so it round-trips through EDF+
+annotations and BIDS ``_events.tsv`` (see :mod:`nkt_motion.vocab`). Without
+``side=``, when the test events name both sides, both are assessed: ``tests``
+holds one entry per side and pair, left first. Whenever the other side's test
+trials are recorded, each phase is also compared with the other side's same
+phase (:mod:`nkt_motion.assess.sides`) and ``tests[].other_side`` holds its
+figures; when they are not, a caveat of the pair says why.
+
+Per-trial results
+-----------------
+Every test trial is checked and scored on its own
+(:mod:`nkt_motion.assess.trials`): its flags and reasons, a rule-based
+``p_compensation`` on a probability scale (not calibrated) and, with a model,
+the classifier's ``p_model``. They are in ``PairAssessment.trials``,
+``Assessment.trial_flags`` and ``tests[].trials`` of the JSON.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final, Protocol
 
 import numpy as np
@@ -19,14 +41,15 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from nkt_motion import protocols
-from nkt_motion.assess.rules import DEFAULT_RULES, PhaseResult, phase_result, score_trials
-from nkt_motion.assess.verdict import PairAssessment, _clean, change_interval, decide_verdict
+from nkt_motion.assess._pairs import SideData, analyse_side, assess_pair, no_comparison
+from nkt_motion.assess._quality import merge_quality, side_quality
+from nkt_motion.assess.verdict import PairAssessment, _clean
 from nkt_motion.dsp.onsets import OnsetMethod
 from nkt_motion.errors import ValidationError
-from nkt_motion.features import AnalysisContext, resolve_context, trial_table
+from nkt_motion.features import marked_sides
 from nkt_motion.features.table import Normalisation
 from nkt_motion.model import Session
-from nkt_motion.vocab import muscle_id, muscle_name
+from nkt_motion.vocab import muscle_name
 
 __all__ = ["DISCLAIMER", "Assessment", "assess_session"]
 
@@ -42,6 +65,9 @@ _CAVEATS: Final = (
     "sessions amplitudes are not comparable without normalisation.",
     "p_compensation is rule-based: the fraction of bootstrap resamples of the trials in "
     "which the rules flag compensation, not a calibrated probability.",
+    "Per-trial p_compensation is a rule-based score on a probability scale (the chance that "
+    "the trial lies beyond a rule's threshold given the trial-to-trial spread), not a "
+    "calibrated probability.",
 )
 
 
@@ -58,15 +84,19 @@ class Assessment:
     Attributes
     ----------
     tests : tuple of PairAssessment
-        One per pair, in protocol order.
+        One per pair, in protocol order (per side and pair, left first, when
+        both sides are assessed).
     quality : dict
-        Per channel ``ok`` and reasons, the notch used, the normalisation per muscle.
+        Per channel ``ok``, side, normalisation and reasons, the notch used, the
+        normalisation per muscle.
     trials : pandas.DataFrame
-        The trial table (:func:`nkt_motion.features.trial_table`); empty when no
+        The trial table (:func:`nkt_motion.features.trial_table`; both sides'
+        tables one after the other when both are assessed); empty when no
         trial could be cut.
     trial_flags : pandas.DataFrame
-        Per-trial rule flags (:func:`nkt_motion.assess.rules.score_trials`), with
-        ``p_model`` when a classifier was given.
+        Per-trial checks and scores
+        (:meth:`nkt_motion.assess.trials.TrialResult.row` of every pair's
+        trials), with ``p_model`` when a classifier was given.
     caveats : tuple of str
         Limits of the whole assessment.
     protocol : str
@@ -137,96 +167,18 @@ class Assessment:
                     f" {'FLAGGED' if ph.flag else 'not flagged'}"
                 )
                 lines += [f"       - {r}" for r in ph.reasons]
+                if ph.other_side is not None and np.isfinite(ph.other_side.ratio):
+                    o = ph.other_side
+                    lines.append(
+                        f"       other side {o.side}: ratio {o.ratio:.2f} n={o.n_trials}"
+                        f" (this side {100 * o.difference:+.0f} %)"
+                    )
+                scores = [f"{r.p_compensation:.2f}" for r in t.trials if r.phase == ph.phase]
+                lines.append(f"       per-trial p_comp: {' '.join(scores) or '-'}")
             lo, hi = t.change_ci
             lines.append(f"  change x{t.ratio_change:.2f} [{lo:.2f}-{hi:.2f}]")
         lines += [f"note: {c}" for c in self.caveats]
         return "\n".join([*lines, DISCLAIMER])
-
-
-def _empty_phase(phase: str) -> PhaseResult:
-    nan = float("nan")
-    return PhaseResult(phase, 0, nan, (nan, nan), nan, nan, nan, {}, False, (), nan)
-
-
-def _phase(
-    table: pd.DataFrame | None, ctx: AnalysisContext, pair: tuple[str, str], phase: str, **kw: Any
-) -> PhaseResult:
-    if table is None:
-        return _empty_phase(phase)
-    rows = table[table["label"] == f"{phase}/test/{pair[0]}"]
-    rules = ctx.protocol.rules if ctx.protocol else DEFAULT_RULES
-    signs = ctx.protocol.kinematic_signs if ctx.protocol else ()
-    res = phase_result(rows, *pair, phase=phase, rules=rules, signs=signs, **kw)
-    if "p_model" in rows and len(rows):
-        res = dataclasses.replace(res, p_model=float(rows["p_model"].mean()))
-    return res
-
-
-def _problems(
-    table: pd.DataFrame | None, ctx: AnalysisContext, pair: tuple[str, str]
-) -> list[str]:
-    out = [f"no EMG channel for {muscle_name(c)}" for c in pair if c in ctx.missing]
-    if table is not None:
-        rows = table[table["label"].str.endswith(f"/test/{pair[0]}")]
-        for c in pair:
-            col = f"quality_reason_{c}"
-            if col in rows:
-                out += [str(r) for r in rows[col].unique() if r]
-    return list(dict.fromkeys(out))
-
-
-def _pair(
-    table: pd.DataFrame | None, ctx: AnalysisContext, pair: tuple[str, str], **kw: Any
-) -> PairAssessment:
-    rules = ctx.protocol.rules if ctx.protocol else DEFAULT_RULES
-    pre, post = (_phase(table, ctx, pair, ph, **kw) for ph in ("pre", "post"))
-    change, interval = change_interval(pre.log_ratios, post.log_ratios, **kw)
-    problems = _problems(table, ctx, pair)
-    enough = min(pre.n_trials, post.n_trials) >= rules.min_trials
-    caveats = [f"trials excluded for signal quality: {p}" for p in problems] if enough else []
-    verdict, why = decide_verdict(
-        pre, post, interval, rules=rules, quality_problems=() if enough else tuple(problems)
-    )
-    return PairAssessment(
-        ctx.protocol.name if ctx.protocol else "",
-        *pair,
-        ctx.side or "",
-        pre,
-        post,
-        change,
-        interval,
-        verdict,
-        why,
-        tuple(caveats),
-    )
-
-
-def _quality(table: pd.DataFrame | None, ctx: AnalysisContext, error: str) -> dict[str, Any]:
-    channels = []
-    for code in ctx.muscles:
-        reasons: list[str] = []
-        if code in ctx.missing:
-            reasons.append(f"no EMG channel for {muscle_name(code)}")
-        elif table is not None and f"quality_reason_{code}" in table:
-            reasons += [str(r) for r in table[f"quality_reason_{code}"].unique() if r]
-        channels.append(
-            {
-                "muscle": muscle_id(code),
-                "channel": ctx.channels.get(code),
-                "ok": not reasons and table is not None,
-                "reasons": reasons or ([error] if error else []),
-            }
-        )
-    attrs = table.attrs if table is not None else {}
-    return {
-        "ok": all(c["ok"] for c in channels),
-        "channels": channels,
-        "notch_hz": attrs.get("notch_hz"),
-        "normalisation": {muscle_id(k): v for k, v in attrs.get("normalisation", {}).items()},
-        "onset_method": attrs.get("onset_method"),
-        "n_trials": 0 if table is None else len(table),
-        "problem": error or None,
-    }
 
 
 def _apply_model(table: pd.DataFrame, model: _Model) -> pd.DataFrame:
@@ -247,7 +199,8 @@ def _apply_model(table: pd.DataFrame, model: _Model) -> pd.DataFrame:
     return table.assign(p_model=np.asarray(proba, dtype=float)[:, -1])
 
 
-def _caveats(table: pd.DataFrame | None, ctx: AnalysisContext, error: str) -> tuple[str, ...]:
+def _caveats(data: SideData) -> tuple[str, ...]:
+    table, ctx, error = data.table, data.ctx, data.error
     out = list(_CAVEATS)
     if ctx.protocol is None:
         out.append("no protocol matched: default rule parameters were used")
@@ -287,7 +240,9 @@ def assess_session(
     protocol : Protocol or str, optional
         Inferred from the channels and events when omitted.
     side : {"L", "R"}, optional
-        Tested side; inferred from the channels when omitted.
+        Tested side. When omitted: both sides when the test events name both
+        (``pre/test/GMED/L`` and ``pre/test/GMED/R``), else the side the test
+        events or the channels name.
     normalisation : {"reference", "task_peak", "none"}
         Amplitude normalisation (see :func:`nkt_motion.features.trial_table`).
     onset_method : {"hodges_bui", "tkeo", "double_threshold"}
@@ -306,8 +261,8 @@ def assess_session(
     Returns
     -------
     Assessment
-        One result per tested:partner pair; ``inconclusive`` whenever the data
-        do not support a verdict, with the reason.
+        One result per side assessed and tested:partner pair; ``inconclusive``
+        whenever the data do not support a verdict, with the reason.
 
     Raises
     ------
@@ -322,56 +277,80 @@ def assess_session(
     >>> t = a.tests[0]
     >>> t.pre.flag, t.post.flag, t.verdict
     (True, False, 'resolved')
-    >>> sorted(a.to_dict()["tests"][0])[:4]
-    ['caveats', 'change', 'partner_muscle', 'post']
+    >>> d = a.to_dict()["tests"][0]
+    >>> d["other_side"], [round(r["p_compensation"], 1) for r in d["trials"]]
+    (None, [1.0, 1.0, 1.0, 0.0, 0.0, 0.0])
+
+    Both sides recorded, the left one compensating:
+
+    >>> from nkt_motion.simulate import bilateral_hip_flexion, simulate_bilateral
+    >>> left, right = (s.replace(trial_s=1.5, gap_s=0.5, correction_s=1.0)
+    ...                for s in bilateral_hip_flexion(compensating="L", n_trials=3))
+    >>> b = assess_session(simulate_bilateral(left, right).session, n_boot=200)
+    >>> [(t.side, t.pre.flag, round(t.pre.other_side.ratio, 1)) for t in b.tests]
+    [('L', True, 1.5), ('R', False, 0.5)]
+    >>> b.tests[0].pre.reasons[-1]
+    'gluteus medius : adductor longus was 0.49 on the left vs 1.46 on the right (66 % lower)'
     """
     if not (0.0 < ci < 1.0) or n_boot < 100:
         raise ValidationError(
             f"ci must be in (0, 1) and n_boot >= 100, got ci={ci} and n_boot={n_boot}",
             parameter="ci" if not (0.0 < ci < 1.0) else "n_boot",
         )
-    ctx = resolve_context(session, protocol, side=side)
-    if not ctx.pairs:
+    analyse = partial(
+        analyse_side,
+        session,
+        protocol,
+        model_step=None if model is None else partial(_apply_model, model=model),
+        normalisation=normalisation,
+        onset_method=onset_method,
+    )
+    marked = marked_sides(session)
+    # both sides when the events name both; else one side, given or inferred
+    targets: list[str | None] = [side] if side is not None else list(marked) or [None]
+    targets = targets if len(targets) == 2 or side is not None else [None]
+    data = {s: analyse(s) for s in targets}
+    first = data[targets[0]]
+    if not first.ctx.pairs:
         raise ValidationError(
             "cannot tell which muscle was tested and against which partner: the session has "
             "no pre/test/<CODE> or post/test/<CODE> events, or no other EMG muscle, and no "
             "protocol fits; pass protocol=",
             parameter="protocol",
         )
-    table: pd.DataFrame | None = None
-    error = ""
-    try:
-        table = trial_table(
-            session,
-            ctx.protocol,
-            normalisation=normalisation,
-            onset_method=onset_method,
-            tested=ctx.tested,
-            partners=ctx.partners,
-            side=ctx.side,
-        )
-    except ValidationError as exc:
-        error = f"no trials analysed: {exc}"
-        logger.warning(error)
-    if table is not None and model is not None:
-        table = _apply_model(table, model)
+    sides = {d.side: d for d in data.values()}
+    for d in list(data.values()):
+        o = {"L": "R", "R": "L"}.get(d.side)
+        if o and o not in sides and o in marked_sides(session, d.ctx.tested):
+            sides[o] = analyse(o)
     kw = {"n_boot": n_boot, "ci": ci, "seed": seed}
-    tests = tuple(_pair(table, ctx, pair, **kw) for pair in ctx.pairs)
-    rules = ctx.protocol.rules if ctx.protocol else DEFAULT_RULES
-    signs = ctx.protocol.kinematic_signs if ctx.protocol else ()
-    flags = (
-        score_trials(table, ctx.pairs, rules=rules, signs=signs)
-        if table is not None
-        else (pd.DataFrame())
-    )
-    if table is not None and "p_model" in table and len(flags):
-        flags = flags.merge(table[["label", "trial", "p_model"]], on=["label", "trial"])
+    tests: list[PairAssessment] = []
+    for d in data.values():
+        other = sides.get({"L": "R", "R": "L"}.get(d.side, ""))
+        note = no_comparison(session, d, other)
+        other = other if other is not None and other.table is not None else None
+        tests += [assess_pair(d, other, pair, note, **kw) for pair in d.ctx.pairs]
+    return _assessment(session, list(data.values()), tests, with_model=model is not None)
+
+
+def _assessment(
+    session: Session, data: list[SideData], tests: list[PairAssessment], *, with_model: bool
+) -> Assessment:
+    tables = [d.table for d in data if d.table is not None]
+    trials = pd.DataFrame() if not tables else tables[0]
+    if len(tables) > 1:
+        trials = pd.concat(tables, ignore_index=True)
+        trials.attrs = dict(tables[0].attrs)
+    flags = pd.DataFrame([r.row() for t in tests for r in t.trials])
+    if not with_model and "p_model" in flags:
+        flags = flags.drop(columns=["p_model"])
+    ctx = data[0].ctx
     return Assessment(
-        tests,
-        _quality(table, ctx, error),
-        table if table is not None else pd.DataFrame(),
+        tuple(tests),
+        merge_quality([side_quality(d) for d in data]),
+        trials,
         flags,
-        _caveats(table, ctx, error),
+        tuple(dict.fromkeys(c for d in data for c in _caveats(d))),
         ctx.protocol.name if ctx.protocol else "",
         session.subject,
         session.session_id,

@@ -23,16 +23,24 @@ Kinematic rule
     ``max(sign.threshold_deg, rules.kinematic_threshold_deg)``: the sign's
     own level, and never less than the IMU measurement error.
 
+Side-to-side rule
+    When the other side is recorded in the same session, fires when this
+    side's ratio is at least ``ratio_change_threshold`` lower than the other
+    side's (see :mod:`nkt_motion.assess.sides`).
+
 A phase is *flagged* when any rule fires. Its **rule-based probability**
 ``p_compensation`` is the fraction of bootstrap resamples of the trials (with
-replacement, seeded) in which the phase is flagged: it tells how stable the
-flag is over the trials recorded. It is **not a calibrated probability**; a
-trained classifier's calibrated probability is given alongside when a model is
-passed to :func:`nkt_motion.assess.assess_session`.
+replacement, seeded; the other side's trials resampled independently) in which
+the phase is flagged: it tells how stable the flag is over the trials recorded.
+It is **not a calibrated probability**; a trained classifier's calibrated
+probability is given alongside when a model is passed to
+:func:`nkt_motion.assess.assess_session`. Per-trial scores are in
+:mod:`nkt_motion.assess.trials`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -41,11 +49,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from nkt_motion.assess._resample import expand, ratio_interval
+from nkt_motion.assess.sides import SideComparison, compare_sides
 from nkt_motion.features import SIGN_COLUMNS
 from nkt_motion.protocols import KinematicSign, Rules
-from nkt_motion.vocab import muscle_name
+from nkt_motion.vocab import muscle_code, muscle_name
 
-__all__ = ["DEFAULT_RULES", "PhaseResult", "expand", "phase_result", "score_trials"]
+__all__ = ["DEFAULT_RULES", "PhaseResult", "expand", "phase_result", "test_rows"]
 
 FloatArray = NDArray[np.float64]
 
@@ -96,6 +106,8 @@ class PhaseResult:
         Mean calibrated probability of a trained classifier over the trials.
     log_ratios : ndarray, shape (n_trials,)
         Per-trial log-ratios used (for the pre/post comparison).
+    other_side : SideComparison or None
+        The other side's figures and the side-to-side rule, when compared.
     """
 
     phase: str
@@ -111,6 +123,7 @@ class PhaseResult:
     p_compensation: float
     p_model: float | None = None
     log_ratios: FloatArray = field(default_factory=lambda: np.empty(0), repr=False)
+    other_side: SideComparison | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-ready form (NaN left as float; the caller maps it to null).
@@ -142,44 +155,46 @@ class PhaseResult:
         }
 
 
-def expand(boot: FloatArray, point: float, n: int, ci: float) -> FloatArray:
-    """Widen bootstrap means for a small sample (Hesterberg's expanded percentile interval).
+def _threshold(sign: KinematicSign, rules: Rules) -> float:
+    return max(sign.threshold_deg, rules.kinematic_threshold_deg)
 
-    The deviations of the resampled means from the point estimate are scaled by
-    ``sqrt(n / (n - 1)) * t(n - 1) / z``, the ratio of the Student-t interval to
-    the normal one, so that a percentile interval from few trials is not too narrow.
+
+def test_rows(
+    table: pd.DataFrame, code: str, *, phase: str | None = None, side: str | None = None
+) -> pd.DataFrame:
+    """The test trials of one tested muscle in a trial table.
 
     Parameters
     ----------
-    boot : ndarray, shape (n_boot,)
-        Resampled means.
-    point : float
-        The mean of the sample.
-    n : int
-        Sample size, >= 2.
-    ci : float
-        Coverage in (0, 1).
+    table : pandas.DataFrame
+        From :func:`nkt_motion.features.trial_table` (or several sides' tables
+        concatenated).
+    code : str
+        Tested muscle code or id.
+    phase : {"pre", "post"}, optional
+        Only that phase; default both.
+    side : {"L", "R"}, optional
+        Only the rows of that side (the ``side`` column); default every side.
 
     Returns
     -------
-    ndarray, shape (n_boot,)
-        The widened resampled means.
+    pandas.DataFrame
+        The rows whose label is ``<phase>/test/<CODE>`` with or without a side.
 
     Examples
     --------
-    >>> expand(np.array([0.9, 1.1]), 1.0, 3, 0.95).round(3).tolist()
-    [0.731, 1.269]
+    >>> t = pd.DataFrame({"label": ["pre/test/GMED/L", "post/test/GMED", "ref/GMED"],
+    ...                   "phase": ["pre", "post", "ref"], "side": ["L", "L", "L"]})
+    >>> test_rows(t, "GMED").label.tolist()
+    ['pre/test/GMED/L', 'post/test/GMED']
+    >>> len(test_rows(t, "gluteus_medius", phase="pre", side="R"))
+    0
     """
-    from scipy import stats
-
-    q = 0.5 + ci / 2
-    factor = np.sqrt(n / (n - 1)) * stats.t.ppf(q, n - 1) / stats.norm.ppf(q)
-    out: FloatArray = point + factor * (boot - point)
-    return out
-
-
-def _threshold(sign: KinematicSign, rules: Rules) -> float:
-    return max(sign.threshold_deg, rules.kinematic_threshold_deg)
+    phases = "pre|post" if phase is None else re.escape(phase)
+    keep = table["label"].str.fullmatch(rf"(?:{phases})/test/{muscle_code(code)}(?:/[LR])?")
+    if side is not None and "side" in table:
+        keep &= table["side"] == side
+    return table[keep.astype(bool)]
 
 
 def _majority(fire: NDArray[np.bool_], valid: NDArray[np.bool_], idx: NDArray[np.intp]) -> Any:
@@ -263,6 +278,8 @@ def phase_result(
     n_boot: int = 2000,
     ci: float = 0.95,
     seed: int = 0,
+    other_logs: FloatArray | None = None,
+    sides: tuple[str, str] = ("", ""),
 ) -> PhaseResult:
     """Apply the rules to one phase's trials of one tested:partner pair.
 
@@ -284,6 +301,11 @@ def phase_result(
         Interval coverage, in (0, 1).
     seed : int
         Seed of the resampling.
+    other_logs : ndarray, shape (m,), optional
+        The other side's per-trial log-ratios of the same pair and phase; when
+        given, the side-to-side rule is applied too.
+    sides : (str, str)
+        Tested side and other side (``"L"``/``"R"``), for the side-to-side rule.
 
     Returns
     -------
@@ -309,20 +331,23 @@ def phase_result(
     idx = np.random.default_rng(seed).integers(0, max(n, 1), size=(n_boot, n))
     b_mean, b_r, b_o, b_k = _flags(rows, tested, partner, rules, signs, idx)
     valid = np.isfinite(logs)
-    lo_hi = (float("nan"), float("nan"))
-    if valid.sum() >= 2:
-        wide = expand(b_mean[np.isfinite(b_mean)], float(np.mean(logs[valid])), valid.sum(), ci)
-        q = np.percentile(wide, [50 * (1 - ci), 50 * (1 + ci)])
-        lo_hi = (float(np.exp(q[0])), float(np.exp(q[1])))
     limit = 1 - rules.ratio_change_threshold
     reasons = _reasons(rows, tested, partner, bool(r_fire[0]), bool(o_fire[0]), limit)
     reasons += _signs_fired(rows, rules, signs) if k_fire[0] else []
     ratio = float(np.exp(mean[0])) if valid.any() else float("nan")
+    other, b_side = None, np.zeros(n_boot, dtype=bool)
+    if other_logs is not None and valid.any():
+        rng = np.random.default_rng([seed, 1])
+        other, b_side = compare_sides(
+            logs[valid], b_mean, other_logs, pair=(tested, partner), sides=sides,
+            rules=rules, ci=ci, rng=rng,
+        )  # fmt: skip
+        reasons += [other.reason] if other.flag else []
     return PhaseResult(
         phase=phase,
         n_trials=int(valid.sum()),
         ratio=ratio,
-        ci=lo_hi,
+        ci=ratio_interval(b_mean, logs[valid], ci),
         tested_share=_geo(rows[f"rms_{tested}"].to_numpy(float)),
         partner_share=_geo(rows[f"rms_{partner}"].to_numpy(float)),
         onset_diff_ms=_median(rows[f"onset_diff_ms_{tested}_{partner}"].to_numpy(float)),
@@ -331,71 +356,9 @@ def phase_result(
             for s in signs
             if SIGN_COLUMNS[s.sign] in rows
         },
-        flag=bool(r_fire[0] | o_fire[0] | k_fire[0]),
+        flag=bool(r_fire[0] | o_fire[0] | k_fire[0]) or bool(other and other.flag),
         reasons=tuple(reasons),
-        p_compensation=float(np.mean(b_r | b_o | b_k)) if valid.any() else float("nan"),
+        p_compensation=float(np.mean(b_r | b_o | b_k | b_side)) if valid.any() else float("nan"),
         log_ratios=logs[valid],
+        other_side=other,
     )
-
-
-def score_trials(
-    table: pd.DataFrame,
-    pairs: Sequence[tuple[str, str]],
-    *,
-    rules: Rules = DEFAULT_RULES,
-    signs: Sequence[KinematicSign] = (),
-) -> pd.DataFrame:
-    """Apply the rules to every test trial on its own.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        From :func:`nkt_motion.features.trial_table`.
-    pairs : sequence of (str, str)
-        ``(tested code, partner code)`` pairs.
-    rules : Rules
-        Rule parameters.
-    signs : sequence of KinematicSign
-        Kinematic signs to check.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per test trial of a pair's tested muscle and pair: ``phase``,
-        ``trial``, ``label``, ``tested``, ``partner``, ``ratio``,
-        ``flag_ratio``, ``flag_onset``, ``flag_kinematic``, ``flag`` and
-        ``reasons`` (a "; "-joined string).
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> t = pd.DataFrame({"phase": ["pre"], "trial": [0], "label": ["pre/test/GMED"],
-    ...                   "log_ratio_GMED_ADL": [np.log(0.5)], "onset_diff_ms_GMED_ADL": [10.0],
-    ...                   "rms_GMED": [0.3], "rms_ADL": [0.6]})
-    >>> score_trials(t, [("GMED", "ADL")]).flag.tolist()
-    [True]
-    """
-    out = []
-    for t, p in pairs:
-        rows = table[table["label"].str.endswith(f"/test/{t}")]
-        for k in range(len(rows)):
-            one = rows.iloc[[k]]
-            _, r, o, kin = _flags(one, t, p, rules, signs, np.zeros((1, 1), dtype=np.intp))
-            why = _reasons(one, t, p, bool(r[0]), bool(o[0]), 1 - rules.ratio_change_threshold)
-            why += _signs_fired(one, rules, signs) if kin[0] else []
-            out.append(
-                {
-                    "phase": one["phase"].iloc[0],
-                    "trial": int(one["trial"].iloc[0]),
-                    "label": one["label"].iloc[0],
-                    "tested": t,
-                    "partner": p,
-                    "ratio": float(np.exp(one[f"log_ratio_{t}_{p}"].iloc[0])),
-                    "flag_ratio": bool(r[0]),
-                    "flag_onset": bool(o[0]),
-                    "flag_kinematic": bool(kin[0]),
-                    "flag": bool(r[0] | o[0] | kin[0]),
-                    "reasons": "; ".join(why),
-                }
-            )
-    return pd.DataFrame(out)

@@ -43,6 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nkt_motion.assess.rules import PhaseResult, expand
+from nkt_motion.assess.trials import TrialResult
 from nkt_motion.protocols import Rules
 from nkt_motion.vocab import muscle_id
 
@@ -205,6 +206,8 @@ class PairAssessment:
         Why, in plain words.
     caveats : tuple of str
         Limits of the comparison.
+    trials : tuple of TrialResult
+        The pair's test trials, each checked and scored on its own.
     """
 
     protocol: str
@@ -218,6 +221,21 @@ class PairAssessment:
     verdict: Verdict
     verdict_reason: str
     caveats: tuple[str, ...] = ()
+    trials: tuple[TrialResult, ...] = ()
+
+    @property
+    def other_side(self) -> dict[str, Any] | None:
+        """The other side's figures per phase, or None when the sides were not compared."""
+        found = [ph.other_side for ph in (self.pre, self.post) if ph.other_side is not None]
+        if not found:
+            return None
+        return {
+            "side": found[0].side,
+            **{
+                ph.phase: ph.other_side.to_dict() if ph.other_side is not None else None
+                for ph in (self.pre, self.post)
+            },
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """Return the ``tests[]`` entry of the ``analyze --json`` schema (NaN as None).
@@ -226,7 +244,12 @@ class PairAssessment:
         -------
         dict
             ``protocol``, ``tested_muscle``, ``partner_muscle`` (ids), ``side``,
-            ``pre``, ``post``, ``change``, ``verdict`` and extra fields.
+            ``pre``, ``post``, ``change``, ``verdict`` and extra fields:
+            ``verdict_reason``, ``caveats``, ``other_side`` (``{"side", "pre",
+            "post"}`` with the other side's ``ratio``, ``ci``, ``n_trials``,
+            ``difference``, ``difference_ci``, ``flag`` and ``reason`` per
+            phase, or None when the sides were not compared) and ``trials``
+            (:meth:`~nkt_motion.assess.trials.TrialResult.to_dict` per trial).
 
         Examples
         --------
@@ -249,6 +272,8 @@ class PairAssessment:
             "verdict": self.verdict,
             "verdict_reason": self.verdict_reason,
             "caveats": list(self.caveats),
+            "other_side": self.other_side,
+            "trials": [t.to_dict() for t in self.trials],
         }
         cleaned: dict[str, Any] = _clean(out)
         return cleaned

@@ -17,8 +17,8 @@ reference contraction of one side); see :mod:`nkt_motion.vocab`. The side lives
 in the label text, so it round-trips through EDF+ annotations and BIDS
 ``_events.tsv`` ``trial_type`` without a new column. An analysis of one side
 uses that side's channels, its sided events and every event without a side.
-When the side is not given it is taken from the channels, else from the test
-events when they name exactly one side.
+When the side is not given it is taken from the test events when they name
+exactly one side, else from the channels.
 """
 
 from __future__ import annotations
@@ -211,7 +211,7 @@ def _side(session: Session, emg: Stream, tested: Sequence[str], side: str | None
             raise ValidationError(f"side must be 'L' or 'R', got {side!r}", parameter="side")
         return side  # type: ignore[return-value]
     marked = marked_sides(session, tested)
-    if len(sides) > 1 and len(marked) == 1:
+    if len(marked) == 1:
         return marked[0]
     if len(sides) > 1:
         names = ", ".join(muscle_id(c) for c in tested)
