@@ -17,6 +17,13 @@ A missing stretch of up to 10 ms is bridged by linear interpolation, exactly as
 :func:`~nkt_motion.dsp.bridge_nans` bridges it offline; a longer gap is left
 missing, and the band-pass restarts from the steady state of the first sample
 after it while the envelopes hold their state.
+
+The causal filters start from rest (zero state), so their first output rings:
+for about 0.15 s after the band-pass starts, and about 1.3 s with the mains
+notch (Q = 30, time constant 0.19 s at 50 Hz). The onset baseline taken from a
+rest trial leaves out the samples before the filters settled (seven time
+constants of the slowest pole), which offline zero-phase filtering, padded at
+the edges, does not need to.
 """
 
 from __future__ import annotations
@@ -134,6 +141,12 @@ class TrailingMean:
         return out
 
 
+def settle_samples(sos: FloatArray) -> int:
+    """Samples for the slowest pole of ``sos`` to decay by ``e**-7`` (about 1e-3)."""
+    r = max(float(np.abs(np.roots([1.0, sec[4], sec[5]])).max()) for sec in sos)
+    return math.ceil(7.0 / -math.log(r)) if 0.0 < r < 1.0 else 1
+
+
 class EmgTrack:
     """Causal EMG chain with a ring of recent samples and the open trial's window.
 
@@ -155,6 +168,7 @@ class EmgTrack:
         if mains_hz is not None:
             sos = np.vstack([notch_sos(fs, freq=mains_hz, harmonics=True), sos])
         self.band = StreamingFilter(sos, n_channels)
+        self.settle = self.settled_at = settle_samples(sos)
         self.env = StreamingFilter(lowpass_sos(fs, cutoff=6.0, order=4), n_channels)
         self.hb = StreamingFilter(lowpass_sos(fs, cutoff=ONSET_LOWPASS_HZ, order=2), n_channels)
         self.mean = TrailingMean(n_channels, window_samples(ONSET_WINDOW_S, fs))
@@ -223,8 +237,18 @@ class EmgTrack:
         self.ring.append_missing(missing)
         zi = signal.sosfilt_zi(self.band.sos)
         self.band.zi = zi[:, None, :] * x[None, :, 0, None]
+        self.settled_at = self.ring.end + self.settle
         self.mean.reset()
         return x
+
+    def rest_rows(self, window: Window) -> FloatArray:
+        """Low-passed rows of a closed rest window once the filters had settled."""
+        low = window.kept()
+        skip = min(max(0, self.settled_at - window.start), low.shape[1])
+        if low.shape[1] - skip >= 2:
+            return low[:, skip:]
+        logger.warning("rest trial ends before the EMG filters settled; baseline may be high")
+        return low
 
     def onsets_ms(self, window: Window, base: OnsetBaseline, start_s: float) -> list[float | None]:
         """First onset per channel in a closed window, ms after ``start_s`` (None if none)."""

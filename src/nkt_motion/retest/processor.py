@@ -345,9 +345,8 @@ class LiveProcessor:
         window, _ = self._emg.close(float(t_s))
         if window is None:  # no EMG sample yet
             window = Window(0, 3 * len(self.channels.keys), 2 * len(self.channels.keys), 0)
-        low = window.kept()
         if ev.phase == "rest" and complete and self._onset_base is None:
-            self._set_baselines(low)
+            self._set_baselines(self._emg.rest_rows(window))
         if ev.phase == "ref" and complete:
             self._refs.add(ev, window.sums, window.count)
         angles = self._imu.close(t_s, phase=ev.phase, complete=complete) if self._imu else {}
