@@ -142,7 +142,7 @@ class TrailingMean:
 
 
 def settle_samples(sos: FloatArray) -> int:
-    """Samples for the slowest pole of ``sos`` to decay by ``e**-7`` (about 1e-3)."""
+    """Return the samples the slowest pole of ``sos`` takes to decay by ``e**-7`` (1e-3)."""
     r = max(float(np.abs(np.roots([1.0, sec[4], sec[5]])).max()) for sec in sos)
     return math.ceil(7.0 / -math.log(r)) if 0.0 < r < 1.0 else 1
 
