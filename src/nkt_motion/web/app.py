@@ -97,13 +97,9 @@ def create_app(
     --------
     >>> import asyncio, httpx
     >>> from nkt_motion.web.schema import example_snapshot
-    >>> class Still:
-    ...     def snapshot(self):
-    ...         return example_snapshot()
-    ...
-    ...     def command(self, name, **args):
-    ...         pass
-    >>> app = create_app(Still(), token="x" * 24)
+    >>> from types import SimpleNamespace
+    >>> still = SimpleNamespace(snapshot=example_snapshot, command=lambda name, **args: None)
+    >>> app = create_app(still, token="x" * 24)
     >>> async def main():
     ...     transport = httpx.ASGITransport(app=app)
     ...     local = "http://127.0.0.1:8765"

@@ -172,14 +172,10 @@ class Hub:
     Examples
     --------
     >>> from nkt_motion.web.schema import example_snapshot
-    >>> class Still:
-    ...     def snapshot(self):
-    ...         return example_snapshot()
-    ...
-    ...     def command(self, name, **args):
-    ...         pass
+    >>> from types import SimpleNamespace
+    >>> still = SimpleNamespace(snapshot=example_snapshot, command=lambda name, **args: None)
     >>> async def main():
-    ...     hub = Hub(Still(), rate_hz=50.0)
+    ...     hub = Hub(still, rate_hz=50.0)
     ...     got = []
     ...
     ...     async def send(text):

@@ -46,14 +46,10 @@ class Dashboard:
     --------
     >>> import asyncio
     >>> from nkt_motion.web.schema import example_snapshot
-    >>> class Still:
-    ...     def snapshot(self):
-    ...         return example_snapshot()
-    ...
-    ...     def command(self, name, **args):
-    ...         pass
+    >>> from types import SimpleNamespace
+    >>> still = SimpleNamespace(snapshot=example_snapshot, command=lambda name, **args: None)
     >>> async def main():
-    ...     async with serve_dashboard(Still()) as dash:
+    ...     async with serve_dashboard(still) as dash:
     ...         return dash.url.startswith("http://127.0.0.1:"), dash.clients
     >>> asyncio.run(main())
     (True, 0)
@@ -114,17 +110,13 @@ async def serve_dashboard(
     --------
     >>> import asyncio, urllib.request
     >>> from nkt_motion.web.schema import example_snapshot
-    >>> class Still:
-    ...     def snapshot(self):
-    ...         return example_snapshot()
-    ...
-    ...     def command(self, name, **args):
-    ...         pass
+    >>> from types import SimpleNamespace
+    >>> still = SimpleNamespace(snapshot=example_snapshot, command=lambda name, **args: None)
     >>> def fetch(url):
     ...     with urllib.request.urlopen(url) as page:
     ...         return page.status, b"<canvas" in page.read()
     >>> async def main():
-    ...     async with serve_dashboard(Still()) as dash:
+    ...     async with serve_dashboard(still) as dash:
     ...         return await asyncio.to_thread(fetch, dash.url)
     >>> asyncio.run(main())
     (200, True)
