@@ -59,7 +59,7 @@ class LiveController(Protocol):
     ...
     ...     def command(self, name: str, **args: Any) -> None:
     ...         raise ValidationError(f"{name} is not allowed now")
-    >>> check_snapshot(still.snapshot())
+    >>> check_snapshot(Still().snapshot())
     """
 
     def snapshot(self) -> dict[str, Any]:
