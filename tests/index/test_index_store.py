@@ -250,3 +250,19 @@ def test_identifying_details_are_exported_only_when_asked(filled):
     assert list(plain.columns) == list(HISTORY_COLUMNS)
     assert set(full["name"]) == {secret[0]} and set(full["notes"]) == {secret[2]}
     assert full.drop(columns=["name", "birth_date", "notes"]).equals(plain)
+
+
+def test_reading_is_not_blocked_by_a_writer(filled):
+    writer = sqlite3.connect(filled, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("DELETE FROM tests")  # uncommitted
+    try:
+        with open_index(filled, timeout=0.2) as idx:
+            assert len(idx.history("01")) == 4
+            with pytest.raises(
+                FileFormatError, match="cannot write the index: database is locked"
+            ):
+                idx.set_identifying("01", name="x")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -5,8 +5,9 @@ the file is marked as an nkt-motion index by ``PRAGMA application_id``.
 :data:`MIGRATIONS` lists every step from an empty file to the current schema;
 a step is never edited once released, a change is a new step at the end.
 :func:`migrate` applies the missing steps in one ``BEGIN IMMEDIATE``
-transaction, so a crash or a concurrent opener never sees a half-migrated
-database.
+transaction (re-reading the version under the write lock), so a crash or a
+concurrent opener never sees a half-migrated database; an up-to-date file is
+opened without taking the write lock.
 """
 
 from __future__ import annotations
@@ -172,6 +173,9 @@ def migrate(
     """
     known = migrations[-1].version if migrations else 0
     where = Path(path)
+    version, app = _header(conn)
+    if version == known and app == APPLICATION_ID:
+        return version  # up to date: no write lock needed
     conn.execute("BEGIN IMMEDIATE")
     try:
         version, app = _header(conn)

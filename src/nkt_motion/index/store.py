@@ -7,6 +7,9 @@ busy timeout and each write is one ``BEGIN IMMEDIATE`` transaction, so any
 number of processes (batch workers) can record into one file: writers take
 turns, readers never block, nothing is half-written.
 
+Open one :class:`SessionIndex` per process (or thread): a connection is not
+shared, the database file is.
+
 Recording is idempotent: a session with the same ``source`` text and the same
 ``content_hash`` (both None counts as the same) as one already indexed
 replaces that session's row and tests instead of adding a visit.
