@@ -90,6 +90,7 @@ def add_index_options(parser: Any) -> None:
     group.add_argument(
         "--index",
         type=Path,
+        metavar="PATH",
         help="record the result in this index file (default: $NKT_MOTION_INDEX or "
         "the per-user data folder, e.g. ~/.local/share/nkt-motion/index.sqlite)",
     )

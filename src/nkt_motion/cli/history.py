@@ -38,11 +38,19 @@ def register(subparsers: Any) -> None:
         "across visits only with the same normalisation and electrode placement.",
     )
     p.add_argument("client", help="pseudonymous client id (the BIDS subject label)")
-    p.add_argument("--index", type=Path, help="index file (default: $NKT_MOTION_INDEX or the "
-                   "per-user data folder)")  # fmt: skip
-    p.add_argument("--protocol", help="only the tests of this protocol")
-    p.add_argument("--plot", type=Path, help="write a figure here (PNG, PDF or SVG)")
-    p.add_argument("--json", dest="json_out", type=Path, help="write the history as JSON")
+    p.add_argument(
+        "--index",
+        type=Path,
+        metavar="PATH",
+        help="index file (default: $NKT_MOTION_INDEX or the per-user data folder)",
+    )
+    p.add_argument("--protocol", metavar="NAME", help="only the tests of this protocol")
+    p.add_argument(
+        "--plot", type=Path, metavar="OUT.png", help="write a figure here (PNG, PDF or SVG)"
+    )
+    p.add_argument(
+        "--json", dest="json_out", type=Path, metavar="OUT.json", help="write the history as JSON"
+    )
     p.add_argument(
         "--include-identifying",
         action="store_true",
