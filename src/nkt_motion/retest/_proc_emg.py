@@ -62,6 +62,8 @@ ONSET_WINDOW_S = 0.025
 ONSET_LOWPASS_HZ = 50.0
 #: Shortest burst kept, seconds (the offline default).
 ONSET_MIN_S = 0.030
+#: Seconds before a trial that its onset analysis also looks at.
+ONSET_LEAD_S = 0.100
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,11 +253,19 @@ class EmgTrack:
         return low
 
     def onsets_ms(self, window: Window, base: OnsetBaseline, start_s: float) -> list[float | None]:
-        """First onset per channel in a closed window, ms after ``start_s`` (None if none)."""
+        """First onset per channel in a closed window, ms after ``start_s`` (None if none).
+
+        The analysis starts :data:`ONSET_LEAD_S` before the window, from the
+        ring: a burst that began in that lead and lasts into the trial has a
+        small negative onset (a trial begun at a detected contraction onset
+        keeps its first muscle), one under way for longer is "already active".
+        """
         if not window.count:
             return [None] * self.n
-        t_first = self.clock.time(window.start)
-        found = trial_onsets(window.kept(), self.fs, base)
+        lead = self.ring.get(window.start - round(ONSET_LEAD_S * self.fs), window.start)
+        low = np.concatenate([lead[2 * self.n :], window.kept()], axis=1)
+        t_first = self.clock.time(window.start - lead.shape[1])
+        found = trial_onsets(low, self.fs, base, lead=lead.shape[1])
         return [
             None if i is None else 1000.0 * (t_first + i / self.fs - start_s) for i, _ in found
         ]
@@ -289,13 +299,19 @@ def onset_baseline(low_passed: FloatArray, fs: float) -> OnsetBaseline | None:
 
 
 def trial_onsets(
-    low_passed: FloatArray, fs: float, base: OnsetBaseline, *, h: float | None = None
+    low_passed: FloatArray,
+    fs: float,
+    base: OnsetBaseline,
+    *,
+    h: float | None = None,
+    lead: int = 0,
 ) -> list[tuple[float | None, Literal["", "active", "none"]]]:
-    """First burst of each channel in a trial, in samples after its start.
+    """First burst of each channel in a trial, in samples after the first sample given.
 
-    Returns one ``(onset, why)`` per channel: ``why`` is ``"active"`` when a
-    burst of at least 30 ms was already under way at the trial start,
-    ``"none"`` when no such burst began in the trial.
+    ``lead`` samples before the trial come first: bursts that end before the
+    trial are skipped. Returns one ``(onset, why)`` per channel: ``why`` is
+    ``"active"`` when the first burst that reaches into the trial began before
+    the samples given, ``"none"`` when no burst of at least 30 ms reaches into it.
     """
     thr = base.threshold(DEFAULT_THRESHOLDS["hodges_bui"] if h is None else h)
     test = hodges_bui_signal(low_passed, fs)
@@ -305,6 +321,7 @@ def trial_onsets(
     min_len = round(ONSET_MIN_S * fs)
     for row in active:
         runs = _bursts(row, min_len, 0)
+        runs = runs[runs[:, 1] > lead]
         if len(runs) == 0:
             out.append((None, "none"))
         elif runs[0, 0] == 0:
