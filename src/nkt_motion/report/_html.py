@@ -140,7 +140,9 @@ def _verdict(b: VerdictBlock) -> str:
         f'<div class="verdict v-{escape(b.verdict)}"><h3>{escape(b.title)} '
         f'<span class="word">{escape(b.verdict)}</span></h3>'
         f"<p><strong>{escape(b.headline)}</strong> {escape(b.change)}.</p>"
-        f"<p>Why: {escape(b.why)}.</p>{_table(head, b.phases)}</div>"
+        f"<p>Why: {escape(b.why)}.</p>{_table(head, b.phases)}"
+        + "".join(f"<p>{escape(x)}.</p>" for x in (b.other_side, b.per_trial) if x)
+        + "</div>"
     )
 
 

@@ -50,6 +50,8 @@ def text_lines(c: ReportContent) -> list[tuple[str, str]]:
         for row in b.phases:
             line = f"{row[0]}: ratio {row[1]} ({row[2]}), {row[3]} trials, flagged {row[5]}"
             out += [("p", x) for x in _wrap(line + f"; {row[6]}", "  ")]
+        for text in (b.other_side, b.per_trial):
+            out += [("p", x) for x in _wrap(text, "  ")] if text else []
     for head, rows in (("Protocol", c.protocol), ("Methods", c.methods)):
         out += [("p", ""), ("h", head)]
         for k, v in rows:

@@ -54,6 +54,10 @@ class VerdictBlock:
         The assessment's reason for the verdict.
     phases : tuple of tuple of str
         Rows ``(phase, ratio, interval, trials, p_compensation, flagged, reasons)``.
+    other_side : str
+        The other side's ratios in words ("" when the sides were not compared).
+    per_trial : str
+        Each trial's rule-based score (and classifier probability), in words.
     """
 
     title: str
@@ -62,10 +66,43 @@ class VerdictBlock:
     change: str
     why: str
     phases: tuple[tuple[str, ...], ...]
+    other_side: str = ""
+    per_trial: str = ""
 
 
 def _num(value: float, fmt: str = ".2f") -> str:
     return format(value, fmt) if math.isfinite(value) else "n/a"
+
+
+def _other_side(t: PairAssessment) -> str:
+    parts = []
+    for ph in (t.pre, t.post):
+        o = ph.other_side
+        if o is None or not math.isfinite(o.ratio):
+            continue
+        word = "before" if ph.phase == "pre" else "after"
+        diff, rel = o.difference, "no comparison"
+        if math.isfinite(diff):
+            rel = f"this side {abs(100 * diff):.0f} % {'lower' if diff < 0 else 'higher'}"
+        parts.append(
+            f"{word} {_num(o.ratio)} (interval {_num(o.ci[0])} to {_num(o.ci[1])}, "
+            f"{o.n_trials} trials; {rel})"
+        )
+    side = next((ph.other_side.side for ph in (t.pre, t.post) if ph.other_side), "")
+    return f"Other side ({side}) ratio: " + "; ".join(parts) if parts else ""
+
+
+def _per_trial(t: PairAssessment) -> str:
+    out = []
+    for phase, word in (("pre", "before"), ("post", "after")):
+        rows = [r for r in t.trials if r.phase == phase]
+        if rows:
+            scores = " ".join(_num(r.p_compensation) for r in rows)
+            model = [r.p_model for r in rows if r.p_model is not None]
+            extra = f" (classifier: {' '.join(_num(p) for p in model)})" if model else ""
+            out.append(f"{word} {scores}{extra}")
+    head = "Per-trial p_compensation (rule-based score, not a calibrated probability): "
+    return head + "; ".join(out) if out else ""
 
 
 def _pair_block(t: PairAssessment) -> VerdictBlock:
@@ -92,6 +129,8 @@ def _pair_block(t: PairAssessment) -> VerdictBlock:
         change,
         t.verdict_reason,
         tuple(rows),
+        _other_side(t),
+        _per_trial(t),
     )
 
 
@@ -213,8 +252,11 @@ def caveats(assessment: Assessment, data: ReportData) -> list[str]:
         Plain-word caveats.
     """
     out = list(assessment.caveats)
+    both = len({t.side for t in assessment.tests}) > 1
     for t in assessment.tests:
-        out += [f"{muscle_name(t.tested)} : {muscle_name(t.partner)}: {c}" for c in t.caveats]
+        name = f"{muscle_name(t.tested)} : {muscle_name(t.partner)}"
+        name += f" ({t.side})" if both else ""
+        out += [f"{name}: {c}" for c in t.caveats]
     if data.angles is None:
         out.append(f"no kinematic plot: {data.angles_reason}")
     return list(dict.fromkeys(out))

@@ -92,8 +92,9 @@ def pair_figure(assessment: Assessment, index: int = 0, *, margin_ms: float = 30
         if math.isfinite(lo) and math.isfinite(hi)
         else ""
     )
+    side = f" ({t.side})" if t.side else ""
     fig.suptitle(
-        f"{muscle_name(t.tested)} : {muscle_name(t.partner)}: {t.verdict.upper()}{change}",
+        f"{muscle_name(t.tested)} : {muscle_name(t.partner)}{side}: {t.verdict.upper()}{change}",
         fontsize="large",
     )
     return fig
@@ -117,7 +118,8 @@ def report_figures(
     -------
     list of (str, str, matplotlib.figure.Figure)
         ``emg`` (when the EMG could be prepared), ``pair-<T>-<P>`` per pair with
-        trials, ``imu`` (when IMU angles exist).
+        trials (``pair-<T>-<P>-<side>`` when both sides were assessed), ``imu``
+        (when IMU angles exist).
     """
     out: list[tuple[str, str, Figure]] = []
     if data.prepared is not None:
@@ -125,15 +127,17 @@ def report_figures(
         out.append(("emg", "EMG over the session: filtered signal and envelope per muscle; "
                     "trials shaded by phase.", _root(ax)))  # fmt: skip
     margin = (data.protocol.rules if data.protocol else DEFAULT_RULES).onset_margin_ms
+    both = len({t.side for t in assessment.tests}) > 1
     if not assessment.trials.empty:
         for i, t in enumerate(assessment.tests):
+            side = f" ({t.side})" if both else ""
             caption = (
-                f"{muscle_name(t.tested)} : {muscle_name(t.partner)}: ratio per trial with "
-                "each phase's geometric mean and bootstrap interval (log scale; 1 = equal "
+                f"{muscle_name(t.tested)} : {muscle_name(t.partner)}{side}: ratio per trial "
+                "with each phase's geometric mean and bootstrap interval (log scale; 1 = equal "
                 "share of each muscle's reference), and onset order per trial."
             )
-            out.append((f"pair-{t.tested}-{t.partner}", caption, pair_figure(assessment, i,
-                        margin_ms=margin)))  # fmt: skip
+            key = f"pair-{t.tested}-{t.partner}" + (f"-{t.side}" if both else "")
+            out.append((key, caption, pair_figure(assessment, i, margin_ms=margin)))
     if data.angles is not None and data.stance is not None:
         ax = plot_imu(
             data.angles, events=session.events, stance=data.stance, thresholds=data.thresholds

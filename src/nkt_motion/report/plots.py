@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from nkt_motion.assess import PairAssessment
+from nkt_motion.assess.rules import test_rows
 from nkt_motion.model import Stream
 from nkt_motion.report._style import (
     PARTNER_COLOUR,
@@ -132,9 +133,8 @@ def _label_step(n: int, most: int) -> int:
     return max(1, -(-n // most))
 
 
-def _phase_rows(trials: pd.DataFrame, tested: str) -> pd.DataFrame:
-    keep = trials["label"].isin([f"pre/test/{tested}", f"post/test/{tested}"])
-    rows = trials[keep].copy()
+def _phase_rows(trials: pd.DataFrame, pair: PairAssessment) -> pd.DataFrame:
+    rows = test_rows(trials, pair.tested, side=pair.side or None).copy()
     rows["order"] = rows["phase"].map({"pre": 0, "post": 1})
     return rows.sort_values(["order", "trial"]).reset_index(drop=True)
 
@@ -185,7 +185,7 @@ def plot_ratios(trials: pd.DataFrame, pair: PairAssessment, *, ax: Axes | None =
     ('log', 5)
     """
     ax = new_axes(ax, (6.0, 4.0))
-    rows = _phase_rows(trials, pair.tested)
+    rows = _phase_rows(trials, pair)
     col = f"log_ratio_{pair.tested}_{pair.partner}"
     ratio = np.exp(rows[col].to_numpy(dtype=float)) if col in rows else np.full(len(rows), np.nan)
     x = np.arange(len(rows)) + rows["order"].to_numpy()
@@ -261,7 +261,7 @@ def plot_onsets(
     >>> len([p for p in ax.patches if p.get_gid() == "partner_first"])   # the 3 pre trials
     3
     """
-    rows = _phase_rows(trials, pair.tested)
+    rows = _phase_rows(trials, pair)
     ax = new_axes(ax, (6.0, 1.2 + 0.35 * max(len(rows), 2)))
     t_ms = rows.get(f"onset_ms_{pair.tested}", pd.Series(np.nan, index=rows.index))
     p_ms = rows.get(f"onset_ms_{pair.partner}", pd.Series(np.nan, index=rows.index))
