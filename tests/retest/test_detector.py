@@ -155,6 +155,7 @@ def _detect(sim: SimulatedSession, *, guided: bool = False) -> tuple[list, LiveP
     steps = iter([label for label, _, _ in _activity(sim, ("GMED", "ADL"))])
     events: list[DetectedEvent] = []
     live.begin_trial("rest", float(rest.onset))
+    assert live.detector is not None and not live.detector.ready
     for i in range(0, emg.n_samples, 100):
         live.push_emg(emg.data[:, i : i + 100], i / emg.fs)
         if not live.trials and live.time_s >= rest_end:

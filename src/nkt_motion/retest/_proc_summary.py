@@ -61,9 +61,10 @@ class TrialSummary:
         (NaN when only one of the two is normalised, or one is zero); empty
         for other trials.
     onsets_ms : mapping of str to float or None
-        Per channel key, the first onset in ms after ``start_s``; None when
-        there is no rest baseline yet, the muscle was already active at the
-        start, or no burst began in the trial.
+        Per channel key, the first onset in ms after ``start_s`` (down to
+        -100 ms for a burst that began just before the start); None when
+        there is no rest baseline yet, the muscle was active for longer before
+        the start, or no burst reached into the trial.
     onset_order : tuple of str
         The protocol's muscles with an onset, earliest first.
     angles : mapping of str to float

@@ -18,7 +18,8 @@ causal live ones differ only in phase):
 - ratio: tested amplitude / partner amplitude of a test trial;
 - onsets: Hodges & Bui (25 ms mean of the 50 Hz low-passed rectified EMG against
   the first complete ``rest`` trial's mean + 3 SD, bursts of at least 30 ms) on
-  the trial's own samples, in ms after the trial start;
+  the trial's samples and the 100 ms before, in ms after the trial start (a
+  little negative when a trial begins at a detected contraction onset);
 - angles: the protocol's kinematic signs from a streaming Madgwick filter per
   IMU site (see :mod:`nkt_motion.retest._proc_imu`), peaks against the rest posture.
 
@@ -236,6 +237,11 @@ class LiveProcessor:
     def gaps(self) -> list[Gap]:
         """Every gap found so far in the EMG and IMU blocks, in arrival order per stream."""
         return [*self._emg.gaps, *(self._imu.gaps if self._imu else [])]
+
+    @property
+    def detector(self) -> TrialDetector | None:
+        """The trial detector (None without ``auto_detect``); ``ready`` once a rest ended."""
+        return self._detector
 
     def detector_events(self) -> list[DetectedEvent]:
         """Return and forget the trial starts and stops detected since the last call.
