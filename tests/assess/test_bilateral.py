@@ -161,3 +161,12 @@ def test_analyze_cli_on_a_bilateral_bids_session(tmp_path):
     assert [t["side"] for t in doc["tests"]] == ["L", "R"]
     assert doc["tests"][0]["other_side"]["pre"]["flag"] is True
     assert doc["tests"][1]["other_side"]["pre"]["flag"] is False
+
+
+def test_missing_channels_of_the_other_side_are_named():
+    sim = _bilateral("L", n=3, seed=9)
+    only_left = sim.session.pick(["EMG GMED L", "EMG ADL L", "EMG TFL L"])
+    left_t, right_t = assess_session(only_left, n_boot=200).tests
+    assert right_t.verdict == "inconclusive" and "no EMG channel" in right_t.verdict_reason
+    assert any(c.startswith("the right side was not recorded") for c in left_t.caveats)
+    assert left_t.pre.other_side is None and left_t.pre.flag

@@ -174,3 +174,14 @@ def test_score_trials_keeps_its_columns_and_sides_apart():
     assert set(f) >= old | {"flag_kinematic", "flag", "reasons", "p_compensation"}
     assert f["side"].tolist() == ["L"] * 4 + ["R"] * 4
     assert "p_model" not in f
+
+
+def test_missing_post_phase_is_inconclusive_not_a_crash():
+    sim = simulate(gmed_adl_hip_flexion(n_trials=3, seed=8).replace(**SHORT))
+    ev = sim.session.events
+    a = assess_session(sim.session.replace(events=ev[ev.phase != "post"]), PROTOCOL, n_boot=200)
+    (t,) = a.tests
+    assert t.verdict == "inconclusive" and "0 in post" in t.verdict_reason
+    assert t.pre.flag and t.post.n_trials == 0
+    assert [r.phase for r in t.trials] == ["pre"] * 3
+    json.dumps(a.to_dict(), allow_nan=False)

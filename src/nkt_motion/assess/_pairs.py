@@ -130,21 +130,20 @@ def no_comparison(session: Session, data: SideData, other: SideData | None) -> s
         return "the tested side is unknown, so it was not compared with the other side"
     o = "R" if data.side == "L" else "L"
     there = SIDE_WORDS[o]
-    if other is not None:
-        return f"no side-to-side comparison: {other.error}" if other.table is None else ""
     ids = {muscle_id(c) for c in data.ctx.muscles}
     emg = session.streams.get("emg")
-    recorded = emg is not None and any(c.muscle in ids and c.side == o for c in emg.channels)
-    if not recorded:
+    if emg is None or not any(c.muscle in ids and c.side == o for c in emg.channels):
         return (
             f"the {there} side was not recorded (no EMG channel of these muscles on the "
             f"{there}): no side-to-side comparison"
         )
-    code = muscle_code(data.ctx.tested[0])
-    return (
-        f"the {there} side's muscles were recorded but no test trial names that side "
-        f"(e.g. pre/test/{code}/{o}): no side-to-side comparison"
-    )
+    if other is None:
+        code = muscle_code(data.ctx.tested[0])
+        return (
+            f"the {there} side's muscles were recorded but no test trial names that side "
+            f"(e.g. pre/test/{code}/{o}): no side-to-side comparison"
+        )
+    return f"no side-to-side comparison: {other.error}" if other.table is None else ""
 
 
 def _other_logs(other: SideData | None, pair: tuple[str, str], phase: str) -> FloatArray | None:

@@ -253,9 +253,9 @@ def _reasons(
 ) -> list[str]:
     out: list[str] = []
     tn, pn = muscle_name(t), muscle_name(p)
-    norm = rows[f"norm_{t}"].iloc[0] if f"norm_{t}" in rows else "reference"
-    of = "its reference" if norm == "reference" else "its peak in this session's tests"
     if ratio:
+        norm = rows[f"norm_{t}"].iloc[0] if f"norm_{t}" in rows else "reference"
+        of = "its reference" if norm == "reference" else "its peak in this session's tests"
         st, sp = _geo(rows[f"rms_{t}"].to_numpy(float)), _geo(rows[f"rms_{p}"].to_numpy(float))
         out.append(
             f"{tn} worked at {100 * st:.0f} % of {of} while {pn} worked at "
