@@ -20,12 +20,12 @@ def _writer(path, assessment, worker, barrier, results):
                 idx.close()
                 idx = open_index(path)
             a = dataclasses.replace(assessment, subject=f"w{worker}", session=f"{i:03d}")
-            ids.append(idx.record(a, source=f"/data/w{worker}/{i}.bdf", content_hash=f"h{i}",
-                                  origin="batch"))  # fmt: skip
+            src, digest = f"/data/w{worker}/{i}.bdf", f"w{worker}-{i}"
+            ids.append(idx.record(a, source=src, content_hash=digest, origin="batch"))
             if i % 4 == 0:
                 j = (i // 4 + worker) % N_SHARED
                 shared = dataclasses.replace(assessment, subject="shared", session=f"{j:02d}")
-                idx.record(shared, source=f"/data/shared/{j}.bdf", content_hash="same",
+                idx.record(shared, source=f"/data/shared/{j}.bdf", content_hash=f"shared-{j}",
                            origin="batch")  # fmt: skip
         idx.close()
         results.put((worker, ids, None))

@@ -38,7 +38,7 @@ def test_new_index_has_the_current_schema_in_wal_mode(tmp_path):
         assert repr(idx) == f"<SessionIndex {path} | schema v2>"
     assert _header(path) == (2, APPLICATION_ID, "wal")
     names = {name for _, name in _tables(path)}
-    assert names >= {"clients", "client_identity", "sessions", "tests", "sessions_source",
+    assert names >= {"clients", "client_identity", "sessions", "tests", "sessions_content",
                      "sessions_client_time"}  # fmt: skip
     with sqlite3.connect(path) as conn:
         cols = [r[1] for r in conn.execute("PRAGMA table_info(sessions)")]
@@ -174,13 +174,18 @@ def test_record_is_idempotent_for_the_same_source_and_hash(tmp_path, visits):
         idx.record(a, source=source, content_hash="h1", origin="batch",
                    recorded_at="2024-01-02T03:04:05")  # fmt: skip
         assert idx.history("01")["recorded_at"].tolist() == ["2024-01-02T03:04:05"]
-        # another content at the same path is another recording; no hash twice is the same
+        # the same content elsewhere is the same recording; the source is the latest
+        assert idx.record(a, source="/copy/elsewhere", content_hash="h1", origin="batch") == first
+        assert idx.history("01")["source"].tolist() == ["/copy/elsewhere"]
+        # another content at the same path is another recording
         other = idx.record(a, source=source, content_hash="h2", origin="analyze")
+        # without a hash the source decides
         unhashed = idx.record(a, source=source, origin="analyze")
         assert unhashed == idx.record(a, source=source, content_hash=None, origin="retest")
+        assert unhashed != idx.record(a, source="/other", origin="retest")
         assert len({first, other, unhashed}) == 3
-        assert idx.history("01")["visit"].tolist() == [1, 2, 3]
-    assert (_count(path, "sessions"), _count(path, "tests"), _count(path, "clients")) == (3, 3, 1)
+        assert idx.history("01")["visit"].tolist() == [1, 2, 3, 4]
+    assert (_count(path, "sessions"), _count(path, "tests"), _count(path, "clients")) == (4, 4, 1)
 
 
 def test_record_replaces_the_tests_of_a_session(tmp_path, visits):

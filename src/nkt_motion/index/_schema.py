@@ -78,7 +78,9 @@ _V1: Final = Migration(
             software_version TEXT NOT NULL,
             analysed_at TEXT NOT NULL
         )""",
-        "CREATE UNIQUE INDEX sessions_source ON sessions (source, ifnull(content_hash, ''))",
+        "CREATE UNIQUE INDEX sessions_content ON sessions (content_hash)"
+        " WHERE content_hash IS NOT NULL",
+        "CREATE UNIQUE INDEX sessions_unhashed ON sessions (source) WHERE content_hash IS NULL",
         """CREATE TABLE tests (
             id INTEGER PRIMARY KEY,
             session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,

@@ -10,9 +10,11 @@ turns, readers never block, nothing is half-written.
 Open one :class:`SessionIndex` per process (or thread): a connection is not
 shared, the database file is.
 
-Recording is idempotent: a session with the same ``source`` text and the same
-``content_hash`` (both None counts as the same) as one already indexed
-replaces that session's row and tests instead of adding a visit.
+Recording is idempotent: a recording is the same as one already indexed when
+it has the same ``content_hash`` (whatever its ``source``: a copy of a dataset
+elsewhere, or ``analyze`` and ``batch`` naming one file differently, is the
+same recording) or, without a hash, the same ``source`` text. Recording it
+again replaces that session's row and tests instead of adding a visit.
 """
 
 from __future__ import annotations
@@ -222,7 +224,8 @@ class SessionIndex:
             (absolute); pass strings as absolute paths too, so that ``analyze``
             and ``batch`` name one file alike.
         content_hash : str, optional
-            Hash of the recording's content (:func:`nkt_motion.index.content_hash`).
+            Hash of the recording's content (:func:`nkt_motion.index.content_hash`);
+            what makes two recordings the same (see the module notes).
         origin : {"analyze", "batch", "retest"}
             The command recording.
         recorded_at : str or datetime, optional
@@ -233,8 +236,8 @@ class SessionIndex:
         Returns
         -------
         int
-            The session's row id, the same when the same source and hash are
-            recorded again (its row and tests are replaced).
+            The session's row id, the same when the same recording is recorded
+            again (its row and tests are then replaced).
 
         Raises
         ------
@@ -251,7 +254,7 @@ class SessionIndex:
         >>> a = assess_session(simulate(sc).session, n_boot=100)
         >>> with open_index(":memory:") as idx:
         ...     first = idx.record(a, source="/data/s1.bdf", content_hash="ab12", origin="analyze")
-        ...     again = idx.record(a, source="/data/s1.bdf", content_hash="ab12", origin="batch")
+        ...     again = idx.record(a, source="/copy/s1.bdf", content_hash="ab12", origin="batch")
         ...     first == again, len(idx.history("01"))
         (True, 1)
         """
@@ -291,11 +294,12 @@ class SessionIndex:
     ) -> int:
         from nkt_motion import __version__
 
-        found = conn.execute(
-            "SELECT id, recorded_at, dated_by FROM sessions "
-            "WHERE source = ? AND ifnull(content_hash, '') = ifnull(?, '')",
-            (source, content_hash),
-        ).fetchone()
+        select = "SELECT id, recorded_at, dated_by FROM sessions WHERE "
+        found = (
+            conn.execute(select + "content_hash = ?", (content_hash,)).fetchone()
+            if content_hash is not None
+            else conn.execute(select + "content_hash IS NULL AND source = ?", (source,)).fetchone()
+        )
         if recorded_at is not None:
             dated = (recorded_at, "session")
         elif found is not None:
