@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +46,8 @@ class EdfContent:
         Columns onset, duration (s, >= 0) and text.
     subject : str
         Patient code from the header ('' when absent).
+    n_samples : list of int
+        Number of samples of each signal in the file.
     """
 
     labels: list[str]
@@ -54,15 +56,19 @@ class EdfContent:
     signals: list[NDArray[np.float64]]
     annotations: pd.DataFrame
     subject: str
+    n_samples: list[int] = field(default_factory=list)
 
 
-def read_edf_content(path: str | Path) -> EdfContent:
+def read_edf_content(path: str | Path, *, samples: bool = True) -> EdfContent:
     """Read the signals and annotations of an EDF/BDF file.
 
     Parameters
     ----------
     path : str or Path
         The file.
+    samples : bool
+        Read the samples; False reads the header and annotations only and
+        leaves ``signals`` empty.
 
     Returns
     -------
@@ -95,7 +101,10 @@ def read_edf_content(path: str | Path) -> EdfContent:
             labels=[str(x).strip() for x in reader.getSignalLabels()],
             units=[str(reader.getPhysicalDimension(i)).strip() for i in range(n)],
             rates=[float(reader.getSampleFrequency(i)) for i in range(n)],
-            signals=[np.asarray(reader.readSignal(i), dtype=np.float64) for i in range(n)],
+            signals=[
+                np.asarray(reader.readSignal(i), dtype=np.float64)
+                for i in range(n if samples else 0)
+            ],
             annotations=pd.DataFrame(
                 {
                     "onset": np.asarray(onsets, dtype=float),
@@ -104,6 +113,7 @@ def read_edf_content(path: str | Path) -> EdfContent:
                 }
             ),
             subject=str(reader.getPatientCode()).strip(),
+            n_samples=[int(x) for x in reader.getNSamples()],
         )
     finally:
         reader.close()
