@@ -186,16 +186,20 @@ async def _serve_page(websocket: WebSocket, hub: Hub) -> None:
             logger.warning("a dashboard page is too slow to keep up; disconnecting it")
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(websocket.close(code=_WS_TRY_AGAIN_LATER), 0.5)
-        elif sender in done and sender.exception() is not None:
-            logger.debug("dashboard page gone: %r", sender.exception())
     finally:
         hub.detach(client)
         for task in (sender, receiver):
             task.cancel()
-        await asyncio.gather(sender, receiver, return_exceptions=True)
+        # wait() rather than gather(): a cancellation of this task stays its own
+        await asyncio.wait({sender, receiver})
+        for task in (sender, receiver):
+            if not task.cancelled() and task.exception() is not None:
+                logger.debug("dashboard page gone: %r", task.exception())
 
 
-async def _receive_commands(websocket: WebSocket, client: Client, controller: Any) -> None:
+async def _receive_commands(
+    websocket: WebSocket, client: Client, controller: LiveController
+) -> None:
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":

@@ -1,0 +1,152 @@
+"""Fixtures of the dashboard tests: a fake live session and a dashboard served in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from nkt_motion.errors import ValidationError
+from nkt_motion.web import Dashboard, example_snapshot, serve_dashboard
+
+
+class FakeController:
+    """A live session whose values change with time; trial presses make events.
+
+    Levels follow slow sines, ``seq`` counts snapshots, ``trial_toggle`` starts
+    and stops a trial (a stop appends an event), ``next`` moves on a step,
+    ``stop`` ends the session; anything else is refused like the real session does.
+    """
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+        self.seq = 0
+        self.commands: list[tuple[str, dict[str, Any]]] = []
+        self.events: list[dict[str, Any]] = []
+        self.trial_start: float | None = None
+        self.step = 2
+        self.state = "running"
+        self.lock = threading.Lock()
+
+    def now(self) -> float:
+        return time.monotonic() - self.t0
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            self.seq += 1
+            t = self.now()
+            snap = example_snapshot()
+            snap.update(seq=self.seq, t=t, state=self.state, events=list(self.events))
+            for i, channel in enumerate(snap["channels"]):
+                channel["level"] = 0.45 + 0.4 * math.sin(2 * math.pi * 0.8 * t + i)
+            snap["step"]["index"] = self.step
+            snap["step"]["title"] = snap["steps"][self.step]["title"]
+            for i, step in enumerate(snap["steps"]):
+                step["status"] = (
+                    "done" if i < self.step else "current" if i == self.step else "todo"
+                )
+            active = self.trial_start is not None
+            snap["trial"] = {
+                "active": active,
+                "label": "pre/test/GMED" if active else None,
+                "elapsed_s": t - self.trial_start if self.trial_start is not None else None,
+            }
+            snap["step"]["trials_done"] = len(self.events)
+            snap["angles"][0]["value"] = 3.0 + math.sin(t)
+            return snap
+
+    def command(self, name: str, **args: Any) -> None:
+        with self.lock:
+            self.commands.append((name, args))
+            if name == "trial_toggle":
+                if self.trial_start is None:
+                    self.trial_start = self.now()
+                else:
+                    onset, self.trial_start = self.trial_start, None
+                    duration = self.now() - onset
+                    self.events.append(
+                        {"onset": onset, "duration": duration, "label": "pre/test/GMED"}
+                    )
+            elif name == "next":
+                self.step = min(self.step + 1, 4)
+            elif name == "stop":
+                self.state = "stopped"
+            else:
+                raise ValidationError(f"{name} is not allowed in this step")
+
+    def names(self) -> list[str]:
+        with self.lock:
+            return [name for name, _ in self.commands]
+
+
+class ServerThread:
+    """``serve_dashboard`` running in its own thread and loop until :meth:`stop`."""
+
+    def __init__(self, controller: Any, *, port: int = 0, token: str | None = None) -> None:
+        self.controller = controller
+        self.port = port
+        self.token = token
+        self.dashboard: Dashboard | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Dashboard:
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("dashboard did not start within 10 s")
+        if self._error is not None:
+            raise self._error
+        assert self.dashboard is not None
+        return self.dashboard
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        try:
+            async with serve_dashboard(
+                self.controller, port=self.port, token=self.token
+            ) as dashboard:
+                self.dashboard = dashboard
+                self._ready.set()
+                await self._stop.wait()
+        except BaseException as err:
+            self._error = err
+            self._ready.set()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+        assert not self._thread.is_alive(), "dashboard thread did not stop"
+
+
+@pytest.fixture
+def controller() -> FakeController:
+    return FakeController()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., ServerThread]]:
+    """Start dashboards in threads; every one still running is stopped at teardown."""
+    started: list[ServerThread] = []
+
+    def start(controller: Any, **kwargs: Any) -> ServerThread:
+        server = ServerThread(controller, **kwargs)
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
