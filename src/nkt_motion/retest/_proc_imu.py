@@ -99,8 +99,12 @@ class _Site(_Track):
             return None
         rows = w.kept()
         n_rest = min(stop, w.end) - w.start
-        if n_rest < 2 or not np.isfinite(rows).all():
-            logger.warning("imu %s: rest window has gaps or no samples; bias not set", self.site)
+        if n_rest < 2 or rows.shape[1] != w.end - w.start or not np.isfinite(rows).all():
+            logger.warning(
+                "imu %s: rest window has gaps, too few samples or more than max_trial_s; "
+                "gyroscope bias not set",
+                self.site,
+            )
             return None
         self.bias = rows[3:6, :n_rest].mean(axis=1)
         self.q = self.last = None
@@ -129,9 +133,11 @@ class _Angle(_Track):
         self.window: Window | None = None
 
     def values(self, quats: Sequence[FloatArray]) -> FloatArray:
+        """Return the angle (n,) in degrees from each site's quaternions (4, n)."""
         return _finite_cols(self.f, *quats)
 
     def update(self, sites: dict[str, _Site]) -> None:
+        """Compute the angle for the samples every one of its sites now has."""
         lo, hi = self.ring.end, min(sites[s].ring.end for s in self.sites)
         if hi <= lo:
             return
