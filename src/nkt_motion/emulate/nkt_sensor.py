@@ -39,6 +39,10 @@ class NktSensor(ProfileSensor):
         default at rest, +1 g on z.
     clock, faults : DeviceClock, Faults or None
         As for :class:`EmulatedSensor`.
+    imu_fitted : bool
+        False emulates a sensor built without its IMU: a start command asking
+        for IMU data starts the EMG only (an emulated session that needs no
+        IMU saves the notifications).
 
     Examples
     --------
@@ -58,8 +62,10 @@ class NktSensor(ProfileSensor):
         imu: SignalSource | None = None,
         clock: DeviceClock | None = None,
         faults: Faults | None = None,
+        imu_fitted: bool = True,
     ) -> None:
         super().__init__(NktProfile(), name=name, address=address, clock=clock, faults=faults)
+        self.imu_fitted = imu_fitted
         self.emg_source = emg or constant_source([0.0] * 4)
         self.imu_source = imu or constant_source([0.0, 0.0, 1.0, 0.0, 0.0, 0.0])
         self.emg_rate = 2000.0
@@ -117,7 +123,7 @@ class NktSensor(ProfileSensor):
             self.start_stream(
                 nkt_proto.EMG_UUID, self._emg_packet(per), rate_hz=self.emg_rate / per
             )
-        if imu and not is_running(self, nkt_proto.IMU_UUID):
+        if imu and self.imu_fitted and not is_running(self, nkt_proto.IMU_UUID):
             per = round(self.imu_rate * self.IMU_PACKET_S)
             self.start_stream(
                 nkt_proto.IMU_UUID, self._imu_packet(per), rate_hz=self.imu_rate / per

@@ -251,7 +251,7 @@ class Guide:
         if self._active is None and n is not None and self.trials_done() >= n:
             return f"this step has its {n} trial(s): repeat to redo the last one, or next"
         if self._bad and self.step.kind in GUARDED_KINDS and not self._overridden():
-            bad = "; ".join(f"{k}: {v}" for k, v in self._bad.items())
+            bad = "; ".join(self._bad.values())
             return f"{bad} (fix the electrode, or override to test anyway)"
         return None
 
@@ -268,8 +268,9 @@ class Guide:
         Parameters
         ----------
         bad : mapping of str to str
-            Channel label -> plain-word reason, for the channels of the
-            protocol's muscles that are unusable now (empty when all are fine).
+            Channel label -> plain-word reason naming the channel, for the
+            channels of the protocol's muscles that are unusable now (empty when
+            all are fine).
         """
         self._bad = dict(bad)
 
@@ -326,6 +327,33 @@ class Guide:
         if not self._active.problem:
             self._active.problem = reason
         return True
+
+    def invalidate(self, onset: float, label: str, reason: str) -> bool:
+        """Turn a complete trial into an incomplete one (a gap found in it afterwards).
+
+        Parameters
+        ----------
+        onset : float
+            The trial's onset, seconds.
+        label : str
+            Its label.
+        reason : str
+            Why, in plain words.
+
+        Returns
+        -------
+        bool
+            True when such a complete trial (not the correction period) existed.
+        """
+        for progress in self._steps:
+            for i, r in enumerate(progress.records):
+                same = r.label == label and abs(r.onset - onset) < 1e-9
+                if same and r.status == "complete" and r.label != "correction":
+                    progress.records[i] = TrialRecord(r.step, r.label, r.onset, r.duration,
+                                                      "incomplete", reason)  # fmt: skip
+                    self.notes.append(f"{label} at {onset:.1f} s is incomplete: {reason}")
+                    return True
+        return False
 
     def _need_step_trials(self, name: str) -> None:
         if self.step.kind not in _MARKED_KINDS:
