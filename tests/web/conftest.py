@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import math
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from nkt_motion.errors import ValidationError
 from nkt_motion.web import Dashboard, example_snapshot, serve_dashboard
+
+_spec = importlib.util.spec_from_file_location(
+    "nkt_web_browser", Path(__file__).with_name("browser.py")
+)
+assert _spec is not None and _spec.loader is not None
+browser = importlib.util.module_from_spec(_spec)
+sys.modules["nkt_web_browser"] = browser
+_spec.loader.exec_module(browser)
+
+#: Console errors that a test provokes on purpose (a refused page, a server restart).
+_EXPECTED_CONSOLE = (
+    "WebSocket connection to",
+    "Failed to load resource: the server responded with a status of 403",
+)
 
 
 class FakeController:
@@ -150,3 +167,44 @@ def serve() -> Iterator[Callable[..., ServerThread]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright; skips with the reason when it cannot start."""
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="the Playwright package (test extra) is not installed"
+    )
+    with sync_api.sync_playwright() as playwright:
+        try:
+            instance = browser.launch(playwright)
+        except RuntimeError as err:
+            pytest.skip(str(err))
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def open_page(chromium: Any) -> Iterator[Callable[[str], Any]]:
+    """Open URLs in fresh 1024x768 touch tabs; fail on unexpected console errors."""
+    contexts: list[Any] = []
+    errors: list[str] = []
+
+    def record(text: str) -> None:
+        if not any(expected in text for expected in _EXPECTED_CONSOLE):
+            errors.append(text)
+
+    def open_(url: str) -> Any:
+        context = chromium.new_context(viewport=browser.TABLET, has_touch=True)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("console", lambda m: record(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: record(f"page error: {e}"))
+        page.goto(url)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not errors, errors

@@ -154,6 +154,7 @@ def create_app(
         routes=[
             Route("/", page),
             Route("/files/{kind}", files),
+            Route("/favicon.ico", _no_icon),
             WebSocketRoute("/ws", live),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         ],
@@ -161,6 +162,10 @@ def create_app(
     )
     app.state.hub = hub
     return app
+
+
+async def _no_icon(request: Request) -> Response:
+    return Response(status_code=204)  # browsers ask for it even on the refusal page
 
 
 def _token_ok(given: str | None, token: str) -> bool:

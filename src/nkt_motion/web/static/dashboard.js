@@ -279,13 +279,21 @@
     const h = canvas.height;
     const k = canvas.nkRatio || 1;
     const values = [...r.pre, ...r.post, r.current, 1].filter((v) => v !== null);
-    const top = Math.max(...values) * 1.15;
-    const x = (v) => 8 * k + (v / top) * (w - 16 * k);
+    const low = Math.min(...values) * 0.85;
+    const span = Math.max(...values) * 1.1 - low;
+    const left = 48 * k;
+    const x = (v) => left + ((v - low) / span) * (w - left - 8 * k);
     ctx.clearRect(0, 0, w, h);
+    ctx.font = `${11 * k}px system-ui, sans-serif`;
+    ctx.textBaseline = "middle";
     ctx.fillStyle = "#c5ccd6";
-    ctx.fillRect(x(1) - k / 2, 0, k, h);
-    const rows = [[r.pre, "#7a4fc9", h * 0.3], [r.post, "#1a8f47", h * 0.7]];
-    for (const [list, colour, y] of rows) {
+    ctx.fillRect(x(1) - k / 2, 0, k, h - 12 * k);
+    ctx.fillStyle = "#5b6570";
+    ctx.fillText("1.0", x(1) - 8 * k, h - 5 * k);
+    const rows = [["before", r.pre, "#7a4fc9", h * 0.22], ["after", r.post, "#1a8f47", h * 0.58]];
+    for (const [name, list, colour, y] of rows) {
+      ctx.fillStyle = "#5b6570";
+      ctx.fillText(name, 0, y);
       ctx.fillStyle = colour;
       for (const v of list) {
         if (v === null) continue;
@@ -296,7 +304,7 @@
     }
     if (r.current !== null) {
       ctx.fillStyle = "#1f6fd1";
-      ctx.fillRect(x(r.current) - 1.5 * k, 0, 3 * k, h);
+      ctx.fillRect(x(r.current) - 1.5 * k, 0, 3 * k, h - 12 * k);
     }
   }
 
@@ -316,10 +324,14 @@
     const span = Math.max(100, ...onsets.order.map((m) => d[m] || 0)) * 1.1;
     const x = (ms) => 10 * k + (ms / span) * (w - 60 * k);
     ctx.fillStyle = "#c5ccd6";
-    ctx.fillRect(x(0), h - 12 * k, w - 60 * k, k);
+    ctx.fillRect(x(0), h - 14 * k, w - 60 * k, k);
+    ctx.font = `${11 * k}px system-ui, sans-serif`;
+    ctx.fillStyle = "#5b6570";
+    ctx.fillText("0 ms", x(0), h - 2 * k);
+    ctx.fillText(`${Math.round(span / 1.1)} ms`, x(span / 1.1) - 20 * k, h - 2 * k);
     ctx.font = `${14 * k}px system-ui, sans-serif`;
     onsets.order.forEach((m, i) => {
-      const y = ((i + 0.6) / (onsets.order.length + 0.4)) * (h - 16 * k);
+      const y = ((i + 0.6) / (onsets.order.length + 0.4)) * (h - 22 * k);
       ctx.fillStyle = i === 0 ? "#d99a00" : "#1f6fd1";
       ctx.fillRect(x(d[m] || 0), y - 5 * k, 10 * k, 10 * k);
       ctx.fillStyle = "#1b1f24";
@@ -341,9 +353,10 @@
       const row = el("tr");
       const lostPct = s.packets + s.lost > 0 ? (100 * s.lost) / (s.packets + s.lost) : 0;
       const drift = s.drift_ppm === null ? "–" : `${num(s.drift_ppm, 0)} ppm`;
+      const lost = el("td", lostPct >= 1 ? "lossy" : "", String(s.lost));
+      lost.title = `${num(lostPct, 2)} % of packets lost`;
       row.append(el("td", "", s.id), el("td", `sensor-${s.state}`, s.state),
-        el("td", "", String(s.packets)), el("td", "", `${s.lost} (${num(lostPct, 1)} %)`),
-        el("td", "", drift));
+        el("td", "", String(s.packets)), lost, el("td", "", drift));
       return row;
     }));
   }

@@ -1,0 +1,40 @@
+"""Headless Chromium for the dashboard tests and benchmark, driven by Playwright.
+
+The browser is the system's (``/usr/bin/chromium`` or ``$NKT_CHROMIUM``);
+Playwright's own browser download is not used.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TABLET = {"width": 1024, "height": 768}
+
+
+def chromium_path() -> str:
+    return os.environ.get("NKT_CHROMIUM", "/usr/bin/chromium")
+
+
+def launch(playwright: Any) -> Any:
+    """Start headless Chromium, or raise RuntimeError saying why it cannot start."""
+    path = chromium_path()
+    if not Path(path).is_file():
+        raise RuntimeError(
+            f"no Chromium at {path}: install Debian's chromium or set NKT_CHROMIUM to a browser"
+        )
+    try:
+        return playwright.chromium.launch(
+            executable_path=path, headless=True, args=CHROMIUM_ARGS, timeout=30_000
+        )
+    except Exception as err:  # Playwright raises its own Error with the browser's output
+        raise RuntimeError(f"Chromium at {path} cannot start: {err}") from err
