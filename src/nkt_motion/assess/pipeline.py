@@ -71,6 +71,9 @@ _CAVEATS: Final = (
 )
 
 
+_OTHER: Final = {"L": "R", "R": "L"}
+
+
 class _Model(Protocol):
     feature_names_in_: Any
 
@@ -305,13 +308,11 @@ def assess_session(
         normalisation=normalisation,
         onset_method=onset_method,
     )
-    marked = marked_sides(session)
     # both sides when the events name both; else one side, given or inferred
-    targets: list[str | None] = [side] if side is not None else list(marked) or [None]
-    targets = targets if len(targets) == 2 or side is not None else [None]
+    marked: list[str | None] = list(marked_sides(session))
+    targets = [side] if side is not None else marked if len(marked) == 2 else [None]
     data = {s: analyse(s) for s in targets}
-    first = data[targets[0]]
-    if not first.ctx.pairs:
+    if not data[targets[0]].ctx.pairs:
         raise ValidationError(
             "cannot tell which muscle was tested and against which partner: the session has "
             "no pre/test/<CODE> or post/test/<CODE> events, or no other EMG muscle, and no "
@@ -319,14 +320,14 @@ def assess_session(
             parameter="protocol",
         )
     sides = {d.side: d for d in data.values()}
-    for d in list(data.values()):
-        o = {"L": "R", "R": "L"}.get(d.side)
+    for d in list(data.values()):  # the other side of a side asked for, when its trials are
+        o = _OTHER.get(d.side, "")
         if o and o not in sides and o in marked_sides(session, d.ctx.tested):
             sides[o] = analyse(o)
     kw = {"n_boot": n_boot, "ci": ci, "seed": seed}
     tests: list[PairAssessment] = []
     for d in data.values():
-        other = sides.get({"L": "R", "R": "L"}.get(d.side, ""))
+        other = sides.get(_OTHER.get(d.side, ""))
         note = no_comparison(session, d, other)
         other = other if other is not None and other.table is not None else None
         tests += [assess_pair(d, other, pair, note, **kw) for pair in d.ctx.pairs]

@@ -270,6 +270,36 @@ def _kinematics(
     return max_probability(*probs, n=len(rows)), fire
 
 
+def _checks(
+    rows: pd.DataFrame,
+    t: str,
+    p: str,
+    rules: Rules,
+    signs: Sequence[KinematicSign],
+    other: Mapping[str, FloatArray] | None,
+) -> tuple[dict[str, FloatArray], dict[str, NDArray[np.bool_]], FloatArray, bool]:
+    """Per check, each trial's probability and whether it fires; the other side's ratio."""
+    phases = rows["phase"].astype(str).tolist()
+    x, y = _column(rows, f"log_ratio_{t}_{p}"), _column(rows, f"onset_diff_ms_{t}_{p}")
+    limit = math.log1p(-rules.ratio_change_threshold)
+    s_r, estimated = spread(x, phases, "ratio")
+    m, k = _other_stats(other, phases, rules)
+    s_side = s_r * np.sqrt(1.0 + 1.0 / np.maximum(k, 1.0))
+    p_checks = {
+        "ratio": exceed_probability(-x, -limit, s_r),
+        "side": np.where(k > 0, ndtr((limit + m - x) / s_side), np.nan),
+        "onset": exceed_probability(-y, rules.onset_margin_ms, spread(y, phases, "onset")[0]),
+    }
+    p_checks["kinematic"], kin_fire = _kinematics(rows, phases, rules, signs)
+    fires = {
+        "ratio": x < limit,
+        "side": (k > 0) & (x - m < limit),
+        "onset": y < -rules.onset_margin_ms,
+        "kinematic": kin_fire,
+    }
+    return p_checks, fires, np.exp(m), estimated
+
+
 def score_pair(
     rows: pd.DataFrame,
     tested: str,
@@ -316,43 +346,25 @@ def score_pair(
     >>> score_pair(rows, "GMED", "ADL")[0].reasons[1]
     'adductor longus fired 80 ms before gluteus medius'
     """
-    t, p, n = tested, partner, len(rows)
+    t, p = tested, partner
     phases = rows["phase"].astype(str).tolist()
-    x, y = _column(rows, f"log_ratio_{t}_{p}"), _column(rows, f"onset_diff_ms_{t}_{p}")
-    limit = math.log1p(-rules.ratio_change_threshold)
-    s_r, estimated = spread(x, phases, "ratio")
-    m, k = _other_stats(other, phases, rules)
-    s_side = s_r * np.sqrt(1.0 + 1.0 / np.maximum(k, 1.0))
-    p_checks = {
-        "ratio": exceed_probability(-x, -limit, s_r),
-        "side": np.where(k > 0, ndtr((limit + m - x) / s_side), np.nan),
-        "onset": exceed_probability(-y, rules.onset_margin_ms, spread(y, phases, "onset")[0]),
-    }
-    p_checks["kinematic"], kin_fire = _kinematics(rows, phases, rules, signs)
-    amplitude = max_probability(p_checks["ratio"], p_checks["side"], n=n)
+    p_checks, fires, other_ratio, estimated = _checks(rows, t, p, rules, signs, other)
+    amplitude = max_probability(p_checks["ratio"], p_checks["side"], n=len(rows))
     score = any_probability(amplitude, p_checks["onset"], p_checks["kinematic"])
-    fires = {
-        "ratio": x < limit,
-        "side": (k > 0) & (x - m < limit),
-        "onset": y < -rules.onset_margin_ms,
-        "kinematic": kin_fire,
-    }
     notes = _notes(rows, t, p, signs, estimated)
     model = _column(rows, "p_model") if "p_model" in rows else None
     there = SIDE_WORDS.get(sides[1], sides[1])
     out = []
-    for i in range(n):
+    for i in range(len(rows)):
         one = rows.iloc[[i]]
-        why = _reasons(
-            one, t, p, bool(fires["ratio"][i]), bool(fires["onset"][i]), math.exp(limit)
-        )
-        if fires["side"][i]:
-            r, o = math.exp(x[i]), math.exp(m[i])
-            why.insert(
-                1,
-                f"ratio {r:.2f} vs {o:.2f} on the {there} side ({100 * (1 - r / o):.0f} % lower)",
-            )
-        why += _signs_fired(one, rules, signs) if kin_fire[i] else []
+        fired = {c: bool(fires[c][i]) for c in CHECKS}
+        ratio = float(np.exp(_column(one, f"log_ratio_{t}_{p}")[0]))
+        why = _reasons(one, t, p, fired["ratio"], fired["onset"], 1 - rules.ratio_change_threshold)
+        if fired["side"]:
+            o = other_ratio[i]
+            lower = f"{100 * (1 - ratio / o):.0f} % lower"
+            why.insert(1, f"ratio {ratio:.2f} vs {o:.2f} on the {there} side ({lower})")
+        why += _signs_fired(one, rules, signs) if fired["kinematic"] else []
         out.append(
             TrialResult(
                 phase=phases[i],
@@ -361,12 +373,12 @@ def score_pair(
                 side=sides[0],
                 tested=t,
                 partner=p,
-                ratio=math.exp(x[i]) if np.isfinite(x[i]) else float("nan"),
-                onset_diff_ms=float(y[i]),
+                ratio=ratio,
+                onset_diff_ms=float(_column(one, f"onset_diff_ms_{t}_{p}")[0]),
                 kinematics={s.sign: float(_column(one, SIGN_COLUMNS[s.sign])[0]) for s in signs},
-                flags=tuple(c for c in CHECKS if fires[c][i]),
+                flags=tuple(c for c in CHECKS if fired[c]),
                 reasons=tuple(why),
-                p_compensation=float(score[i]) if np.isfinite(x[i]) else float("nan"),
+                p_compensation=float(score[i]) if np.isfinite(ratio) else float("nan"),
                 p_checks={c: float(v[i]) for c, v in p_checks.items()},
                 p_model=None if model is None else float(model[i]),
                 notes=tuple(notes[i]),
