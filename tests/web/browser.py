@@ -7,6 +7,8 @@ Playwright's own browser download is not used.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,3 +40,32 @@ def launch(playwright: Any) -> Any:
         )
     except Exception as err:  # Playwright raises its own Error with the browser's output
         raise RuntimeError(f"Chromium at {path} cannot start: {err}") from err
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met within the timeout")
+        time.sleep(0.02)
+
+
+def wait_js(page: Any, expression: str, arg: Any = None, *, timeout: float = 10.0) -> None:
+    """Poll a JavaScript expression until it is truthy.
+
+    Playwright's ``wait_for_function`` evaluates strings inside the page, which the
+    page's Content-Security-Policy forbids (no eval); ``evaluate`` is not affected.
+    """
+    wait_until(lambda: bool(page.evaluate(expression, arg)), timeout=timeout)
+
+
+def wait_live(page: Any) -> None:
+    """Wait until the page has drawn at least one snapshot."""
+    wait_js(page, "document.querySelector('#seq').textContent !== '#–'")
+
+
+def text_changes(page: Any, selector: str) -> None:
+    before = page.inner_text(selector)
+    wait_js(
+        page, "([sel, old]) => document.querySelector(sel).textContent !== old", [selector, before]
+    )

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -102,10 +103,23 @@ class FakeController:
 
 
 class ServerThread:
-    """``serve_dashboard`` running in its own thread and loop until :meth:`stop`."""
+    """``serve_dashboard`` running in its own thread and loop until :meth:`stop`.
 
-    def __init__(self, controller: Any, *, port: int = 0, token: str | None = None) -> None:
+    ``controller`` is served as it is; ``session`` instead is a factory of an
+    async context manager that yields the controller inside the thread's loop
+    (a real retest and its emulated sensors must live in the loop that serves them).
+    """
+
+    def __init__(
+        self,
+        controller: Any = None,
+        *,
+        session: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
+        port: int = 0,
+        token: str | None = None,
+    ) -> None:
         self.controller = controller
+        self.session = session
         self.port = port
         self.token = token
         self.dashboard: Dashboard | None = None
@@ -115,14 +129,13 @@ class ServerThread:
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def start(self) -> Dashboard:
+    def start(self) -> ServerThread:
         self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("dashboard did not start within 10 s")
+        if not self._ready.wait(30):
+            raise RuntimeError("dashboard did not start within 30 s")
         if self._error is not None:
             raise self._error
-        assert self.dashboard is not None
-        return self.dashboard
+        return self
 
     def _run(self) -> None:
         asyncio.run(self._main())
@@ -131,10 +144,12 @@ class ServerThread:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         try:
-            async with serve_dashboard(
-                self.controller, port=self.port, token=self.token
-            ) as dashboard:
-                self.dashboard = dashboard
+            async with AsyncExitStack() as stack:
+                if self.session is not None:
+                    self.controller = await stack.enter_async_context(self.session())
+                self.dashboard = await stack.enter_async_context(
+                    serve_dashboard(self.controller, port=self.port, token=self.token)
+                )
                 self._ready.set()
                 await self._stop.wait()
         except BaseException as err:
@@ -144,8 +159,10 @@ class ServerThread:
     def stop(self) -> None:
         if self._loop is not None and self._stop is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
+        self._thread.join(60)
         assert not self._thread.is_alive(), "dashboard thread did not stop"
+        if self._error is not None:
+            raise self._error
 
 
 @pytest.fixture
@@ -158,11 +175,10 @@ def serve() -> Iterator[Callable[..., ServerThread]]:
     """Start dashboards in threads; every one still running is stopped at teardown."""
     started: list[ServerThread] = []
 
-    def start(controller: Any, **kwargs: Any) -> ServerThread:
+    def start(controller: Any = None, **kwargs: Any) -> ServerThread:
         server = ServerThread(controller, **kwargs)
-        server.start()
         started.append(server)
-        return server
+        return server.start()
 
     yield start
     for server in started:

@@ -179,11 +179,12 @@
     setText(button, active ? "Stop trial" : "Start trial");
     button.classList.toggle("active", active);
     button.disabled = !(running && (active || step.can_mark));
+    const full = step.n_trials !== null && step.trials_done >= step.n_trials;
     const allowed = {
-      next: running && !active && !step.blocked_reason,
+      next: running && !active,
       skip: running && !active,
       repeat: running && !active && step.trials_done > 0,
-      override: running && !!step.blocked_reason,
+      override: running && !!step.blocked_reason && !full,  // a quality block, not a full step
       stop: online && ["connecting", "running", "finishing"].includes(snap.state),
     };
     for (const b of document.querySelectorAll("button[data-command]")) {
