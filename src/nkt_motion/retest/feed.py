@@ -14,10 +14,10 @@ blocks wait until ``settle_s`` of device time has arrived, and the fit is
 refreshed every ``refit_s`` (with the nominal rate until ``SLOPE_SPAN_S`` of
 data, as the assembly reuses a longer segment's rate for short ones). Contiguous
 samples stay on the grid of the block before them while the fit keeps them
-within :data:`~nkt_motion.timeline.assemble.RESAMPLE_TOLERANCE_S` of it, as the
-assembly places a piece, and always while :attr:`LiveFeed.hold` is set (during a
-trial), so the samples of a trial reach the processor without a break; between
-trials a block moves to where the fit puts it.
+within :data:`REANCHOR_S` of it, and always while :attr:`LiveFeed.hold` is set
+(during a trial), so the samples of a trial reach the processor without a
+break; between trials a block moves to where the fit puts it (samples that the
+move would repeat are dropped here).
 
 Blocks come out in physical units the live processor takes: EMG in uV; IMU as
 accelerometer x, y, z in m/s^2 then gyroscope x, y, z in deg/s per site.
@@ -39,7 +39,6 @@ from nkt_motion.capture import Packet, SensorEntry
 from nkt_motion.devices import DecodedChunk, DeviceProfile, WitMotionReassembler, get_profile
 from nkt_motion.errors import DecodeError, ValidationError
 from nkt_motion.timeline import ClockFit, apply_control, fit_clock, is_data
-from nkt_motion.timeline.assemble import RESAMPLE_TOLERANCE_S
 
 __all__ = ["ACC_TO_MS2", "GYR_TO_DPS", "FeedBlock", "LiveFeed"]
 
@@ -53,6 +52,9 @@ GYR_TO_DPS = {"deg/s": 1.0, "rad/s": 180.0 / math.pi}
 #: Below this span of device time a track's clock keeps the nominal rate (slope 1):
 #: a hull slope over a few seconds of jittery arrivals is noisier than any crystal.
 SLOPE_SPAN_S = 30.0
+#: Between trials, a contiguous block moves to where the clock fit puts it only when
+#: that is further than this from the grid of the block before it (seconds).
+REANCHOR_S = 0.005
 #: Largest clock-rate error believed live (2 %, the worst device clock of the
 #: supported sensors); a steeper hull edge is arrival jitter.
 MAX_RATE_ERROR = 0.02
@@ -346,20 +348,26 @@ class LiveFeed:
         track.held = []
         out = []
         for position, chunks in runs:
-            start = float(track.fit.host_time(position / track.fs))
-            near = abs(start - track.next_t) < RESAMPLE_TOLERANCE_S
-            if position == track.next_pos and (near or self.hold):
-                start = track.next_t  # contiguous: keep the grid
-            n = sum(c.n_samples for c in chunks)
-            track.next_pos, track.next_t = position + n, start + n / track.fs
-            block = self._block(sensor, chunks, start)
-            if block is not None:
-                out.append(block)
+            data = np.hstack([c.data for c in chunks])
+            start, skip = float(track.fit.host_time(position / track.fs)), 0
+            if position == track.next_pos:  # contiguous with the last block
+                err = start - track.next_t
+                if self.hold or abs(err) < REANCHOR_S:
+                    start = track.next_t  # keep the grid
+                elif err < 0:  # the fit moved back: the overlap was already sent
+                    skip = min(round(-err * track.fs), data.shape[1])
+                    start += skip / track.fs
+            track.next_pos = position + data.shape[1]
+            track.next_t = start + (data.shape[1] - skip) / track.fs
+            if skip < data.shape[1]:
+                block = self._block(sensor, chunks[0], data[:, skip:], start)
+                if block is not None:
+                    out.append(block)
         return out
 
-    def _block(self, sensor: str, chunks: list[DecodedChunk], start: float) -> FeedBlock | None:
-        first = chunks[0]
-        data = np.hstack([c.data for c in chunks]) if len(chunks) > 1 else np.asarray(first.data)
+    def _block(
+        self, sensor: str, first: DecodedChunk, data: FloatArray, start: float
+    ) -> FeedBlock | None:
         if first.kind == "emg":
             return FeedBlock(sensor, "emg", first.channels, None, data, start, first.fs)
         imu = _imu_rows(first, data)

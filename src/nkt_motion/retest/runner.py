@@ -226,6 +226,7 @@ class RetestSession:
         self._stop = asyncio.Event()
         self._seq = 0
         self._messages: deque[str] = deque(maxlen=10)
+        self._said = 0
         self._verdict: dict[str, Any] | None = None
         self._paths: dict[str, str | None] | None = None
         self._say(self._step_text())
@@ -287,8 +288,14 @@ class RetestSession:
         self._seq += 1
         return {"seq": self._seq, **build_snapshot(self)}
 
+    @property
+    def said(self) -> int:
+        """How many messages were said so far (the last 10 are in :attr:`messages`)."""
+        return self._said
+
     def _say(self, text: str) -> None:
         self._messages.append(text)
+        self._said += 1
         logger.info(text)
 
     def _step_text(self) -> str:
