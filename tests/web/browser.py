@@ -1,4 +1,4 @@
-"""Headless Chromium for the dashboard tests and benchmark, driven by Playwright.
+"""Headless Chromium and a dashboard served in a thread, for the dashboard tests and benchmark.
 
 The browser is the system's (``/usr/bin/chromium`` or ``$NKT_CHROMIUM``);
 Playwright's own browser download is not used.
@@ -6,11 +6,16 @@ Playwright's own browser download is not used.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
 from typing import Any
+
+from nkt_motion.web import Dashboard, serve_dashboard
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -69,3 +74,66 @@ def text_changes(page: Any, selector: str) -> None:
     wait_js(
         page, "([sel, old]) => document.querySelector(sel).textContent !== old", [selector, before]
     )
+
+
+class ServerThread:
+    """``serve_dashboard`` running in its own thread and loop until :meth:`stop`.
+
+    ``controller`` is served as it is; ``session`` instead is a factory of an
+    async context manager that yields the controller inside the thread's loop
+    (a real retest and its emulated sensors must live in the loop that serves them).
+    """
+
+    def __init__(
+        self,
+        controller: Any = None,
+        *,
+        session: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
+        port: int = 0,
+        token: str | None = None,
+    ) -> None:
+        self.controller = controller
+        self.session = session
+        self.port = port
+        self.token = token
+        self.dashboard: Dashboard | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        if not self._ready.wait(30):
+            raise RuntimeError("dashboard did not start within 30 s")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        try:
+            async with AsyncExitStack() as stack:
+                if self.session is not None:
+                    self.controller = await stack.enter_async_context(self.session())
+                self.dashboard = await stack.enter_async_context(
+                    serve_dashboard(self.controller, port=self.port, token=self.token)
+                )
+                self._ready.set()
+                await self._stop.wait()
+        except BaseException as err:
+            self._error = err
+            self._ready.set()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(60)
+        assert not self._thread.is_alive(), "dashboard thread did not stop"
+        if self._error is not None:
+            raise self._error

@@ -16,7 +16,7 @@
     muscles: {}, commandId: 0, lastTrialPress: 0, stopArmed: 0,
   };
   const cache = new Map();
-  const metrics = { frames: [], longTasks: [] };
+  const metrics = { frames: [], long: [] };
 
   // ---- small helpers --------------------------------------------------------
   function changed(key, signature) {
@@ -120,8 +120,9 @@
     const end = performance.now();
     live.drawn = snap;
     if (metrics.frames.length < METRICS_MAX) {
-      const lag = snap.server_time ? performance.timeOrigin + end - snap.server_time * 1000 : null;
-      metrics.frames.push({ seq: snap.seq, script_ms: end - start, lag_ms: lag });
+      const drawnAt = performance.timeOrigin + end;  // ms since the epoch, as the server's clock
+      const lag = snap.server_time ? drawnAt - snap.server_time * 1000 : null;
+      metrics.frames.push({ seq: snap.seq, script_ms: end - start, lag_ms: lag, drawn_at: drawnAt });
     }
   }
   function render(snap) {
@@ -437,13 +438,15 @@
       for (const c of document.querySelectorAll("canvas")) fitCanvas(c);
       if (live.drawn) { live.drawn = null; live.pending = true; requestAnimationFrame(frame); }
     });
-    if ("PerformanceObserver" in window
-        && PerformanceObserver.supportedEntryTypes.includes("longtask")) {
+    // Main-thread tasks and animation frames over 50 ms (script, style, layout and paint).
+    const supported = "PerformanceObserver" in window ? PerformanceObserver.supportedEntryTypes : [];
+    for (const type of ["longtask", "long-animation-frame"]) {
+      if (!supported.includes(type)) continue;
       new PerformanceObserver((list) => {
         for (const e of list.getEntries()) {
-          if (metrics.longTasks.length < METRICS_MAX) metrics.longTasks.push(e.duration);
+          if (metrics.long.length < METRICS_MAX) metrics.long.push({ type, ms: e.duration });
         }
-      }).observe({ type: "longtask" });
+      }).observe({ type });
     }
     setInterval(watchStale, 1000);
     connect();
@@ -452,9 +455,9 @@
   // Frame timings for diagnosis: script time per drawn frame and server-to-screen lag.
   window.nktDashboard = {
     drain() {
-      const out = { frames: metrics.frames, longTasks: metrics.longTasks };
+      const out = { frames: metrics.frames, long: metrics.long };
       metrics.frames = [];
-      metrics.longTasks = [];
+      metrics.long = [];
       return out;
     },
   };
