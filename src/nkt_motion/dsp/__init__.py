@@ -19,6 +19,8 @@ from nkt_motion.dsp.envelope import envelope, moving_rms, rectify, tkeo, window_
 from nkt_motion.dsp.filters import (
     apply_sos,
     bandpass,
+    bandpass_notch,
+    bandpass_notch_sos,
     bandpass_sos,
     highpass,
     highpass_sos,
@@ -27,6 +29,7 @@ from nkt_motion.dsp.filters import (
     min_length,
     notch,
     notch_sos,
+    settle_length,
 )
 from nkt_motion.dsp.imu import (
     STANDARD_GRAVITY,
@@ -71,6 +74,8 @@ __all__ = [
     "accel_tilt",
     "apply_sos",
     "bandpass",
+    "bandpass_notch",
+    "bandpass_notch_sos",
     "bandpass_sos",
     "bonato_zeta",
     "bridge_nans",
@@ -111,6 +116,7 @@ __all__ = [
     "quat_to_matrix",
     "rectify",
     "segment_euler",
+    "settle_length",
     "spectral_frequencies",
     "tkeo",
     "trunk_lean",

@@ -119,34 +119,89 @@ def window_samples(window: float, fs: float) -> int:
     return max(1, round(w))
 
 
-def _trailing_sums(v: FloatArray, w: int, *, tail: int = 0) -> FloatArray:
-    """Sum of the last ``w`` values (fewer at the start) along the last axis, O(n).
+#: Fewest windows (rows x blocks) for which the running sums go across blocks.
+_MIN_LANES = 2048
 
-    ``tail`` zeros are appended to ``v`` first (``n + tail`` sums are returned).
-    Blocks of ``w`` samples: the window ending at sample j of block k is the
-    suffix of block k-1 after j plus the prefix of block k up to j. Both partial
-    sums only ever add samples of that window, so the rounding error is relative
-    to the window's own content, however loud the rest of the signal is. Two
-    padded copies of ``v`` are the only temporaries (prefix sums in place).
-    """
-    n = v.shape[-1] + tail
-    n_blocks = 1 + math.ceil(n / w)
-    padded = np.zeros((*v.shape[:-1], n_blocks * w))
-    padded[..., w : w + v.shape[-1]] = v
-    blocks = padded.reshape(*v.shape[:-1], n_blocks, w)
-    suffix = np.cumsum(blocks[..., :-1, ::-1], axis=-1)[..., ::-1]
+
+def _sums_by_cumsum(padded: FloatArray, w: int) -> FloatArray:
+    """Window sums of blocks of ``w`` samples, cumulative sums along each block."""
+    blocks = padded.reshape(*padded.shape[:-1], -1, w)
+    after = np.empty((*blocks.shape[:-2], blocks.shape[-2] - 1, w))  # block k after sample j
+    after[..., -1] = 0.0
+    np.cumsum(blocks[..., :-1, :0:-1], axis=-1, out=after[..., -2::-1])
     np.cumsum(blocks, axis=-1, out=blocks)
     out = blocks[..., 1:, :]
-    out[..., :-1] += suffix[..., 1:]
-    del suffix
-    return out.reshape(*v.shape[:-1], -1)[..., :n]
+    out += after
+    return out.reshape(*padded.shape[:-1], -1)
 
 
-def _moving_mean(v: FloatArray, w: int, *, centred: bool) -> FloatArray:
-    """Mean over a window of ``w`` samples (partial windows at the edges), O(n)."""
+def _sums_across_blocks(v: FloatArray, w: int, n_blocks: int, square: bool) -> FloatArray:
+    """Compute the same sums with the blocks side by side: one vector add per block sample.
+
+    ``lanes[j, ..., k]`` is sample j of block k; the running sums go along j,
+    each step one add over all blocks at once, in the same order as
+    :func:`numpy.cumsum` does along a block, so the result is identical.
+    """
+    lead, n_in = v.shape[:-1], v.shape[-1]
+    full, rest = divmod(n_in, w)
+    lanes = np.zeros((w, *lead, n_blocks))
+    body = np.moveaxis(v[..., : full * w].reshape(*lead, full, w), -1, 0)
+    if square:
+        np.square(body, out=lanes[..., 1 : full + 1])
+    else:
+        lanes[..., 1 : full + 1] = body
+    if rest:
+        lanes[:rest, ..., full + 1] = np.moveaxis(v[..., full * w :], -1, 0)
+        if square:
+            np.square(lanes[:rest, ..., full + 1], out=lanes[:rest, ..., full + 1])
+    after = np.empty((w, *lead, n_blocks - 1))
+    after[-1] = 0.0
+    if w > 1:
+        after[-2] = lanes[-1, ..., :-1]
+    for j in range(w - 3, -1, -1):
+        np.add(after[j + 1], lanes[j + 1, ..., :-1], out=after[j])
+    for j in range(1, w):
+        lanes[j] += lanes[j - 1]
+    sums = lanes[..., 1:]
+    sums += after
+    del after
+    out = np.empty((*lead, (n_blocks - 1) * w))
+    out.reshape(*lead, n_blocks - 1, w)[...] = np.moveaxis(sums, 0, -1)
+    return out
+
+
+def _window_sums(v: FloatArray, w: int, *, tail: int = 0, square: bool = False) -> FloatArray:
+    """Sum of the last ``w`` values (fewer at the start) along the last axis, O(n).
+
+    The values are ``v``, or ``v**2`` with ``square``, followed by ``tail``
+    zeros (``n + tail`` sums are returned). Blocks of ``w`` samples: the window
+    ending at sample j of block k is the part of block k-1 after j plus the
+    prefix of block k up to j. Both partial sums only ever add samples of that
+    window, so the rounding error is relative to the window's own content,
+    however loud the rest of the signal is. Long signals run the sums across
+    blocks (vectorised over blocks, a loop over the w samples of a block),
+    short ones along each block; both give the same bits.
+    """
+    lead, n_in = v.shape[:-1], v.shape[-1]
+    n_blocks = 1 + math.ceil((n_in + tail) / w)
+    if math.prod(lead) * n_blocks >= _MIN_LANES:
+        return _sums_across_blocks(v, w, n_blocks, square)[..., : n_in + tail]
+    padded = np.zeros((*lead, n_blocks * w))
+    if square:
+        np.square(v, out=padded[..., w : w + n_in])
+    else:
+        padded[..., w : w + n_in] = v
+    return _sums_by_cumsum(padded, w)[..., : n_in + tail]
+
+
+def _moving_mean(v: FloatArray, w: int, *, centred: bool, square: bool = False) -> FloatArray:
+    """Mean over a window of ``w`` samples (partial windows at the edges), O(n).
+
+    With ``square`` the mean of ``v**2`` (without a squared copy of ``v``).
+    """
     n = v.shape[-1]
     left, right = (w // 2, w - 1 - w // 2) if centred else (w - 1, 0)
-    mean = _trailing_sums(v, w, tail=right)[..., right:]
+    mean = _window_sums(v, w, tail=right, square=square)[..., right:]
     mean /= w
     edges = np.unique(np.r_[np.arange(min(left, n)), np.arange(max(n - right, 0), n)])
     if edges.size:  # partial windows: rescale from w to the samples they hold
@@ -206,7 +261,7 @@ def moving_rms(
     centred = mode == "centred"
 
     def run(block: FloatArray) -> FloatArray:
-        ms = _moving_mean(np.square(block), w, centred=centred)
+        ms = _moving_mean(block, w, centred=centred, square=True)
         return np.sqrt(ms, out=ms)
 
     return np.moveaxis(map_rows(run, sig), -1, axis)

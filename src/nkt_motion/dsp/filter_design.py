@@ -8,6 +8,8 @@ Applying the sections is :mod:`nkt_motion.dsp.filters`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import signal
@@ -15,7 +17,15 @@ from scipy import signal
 from nkt_motion.dsp._validate import FloatArray, validate_cutoff, validate_fs, validate_positive
 from nkt_motion.errors import ValidationError
 
-__all__ = ["bandpass_sos", "highpass_sos", "lowpass_sos", "min_length", "notch_sos"]
+__all__ = [
+    "bandpass_notch_sos",
+    "bandpass_sos",
+    "highpass_sos",
+    "lowpass_sos",
+    "min_length",
+    "notch_sos",
+    "settle_length",
+]
 
 
 def _check_order(order: int) -> int:
@@ -157,6 +167,83 @@ def notch_sos(
         b, a = signal.iirnotch(k * f0, q, fs=fs)
         sections.append(signal.tf2sos(b, a))
     return np.vstack(sections)
+
+
+def bandpass_notch_sos(
+    fs: float,
+    *,
+    low: float = 20.0,
+    high: float = 450.0,
+    order: int = 4,
+    mains: float | None = 50.0,
+    quality: float = 30.0,
+    harmonics: bool = False,
+) -> FloatArray:
+    """Design the EMG band-pass followed by the mains notch, as one cascade.
+
+    Parameters
+    ----------
+    fs : float
+        Sampling rate in Hz.
+    low, high : float
+        Pass-band edges in Hz (see :func:`bandpass_sos`).
+    order : int
+        Butterworth order of each edge.
+    mains : float or None
+        Mains frequency in Hz, or None for the band-pass alone.
+    quality : float
+        Quality factor of each notch (see :func:`notch_sos`).
+    harmonics : bool
+        Also notch the multiples of ``mains`` below the Nyquist frequency.
+
+    Returns
+    -------
+    ndarray, shape (order + n_notches, 6)
+        The band-pass sections, then the notch sections.
+
+    Examples
+    --------
+    >>> bandpass_notch_sos(2000.0).shape
+    (5, 6)
+    """
+    sos = bandpass_sos(fs, low=low, high=high, order=order)
+    if mains is None:
+        return sos
+    return np.vstack([sos, notch_sos(fs, freq=mains, quality=quality, harmonics=harmonics)])
+
+
+def settle_length(sos: ArrayLike, *, tol: float = 1e-18) -> int:
+    """Return the samples after which a filter's free response has decayed by ``tol``.
+
+    Parameters
+    ----------
+    sos : array_like, shape (n_sections, 6)
+        Second-order sections of a stable filter.
+    tol : float
+        Decay factor, in (0, 1).
+
+    Returns
+    -------
+    int
+        ``ceil(log(tol) / log(rho))`` where ``rho`` is the largest pole magnitude:
+        a transient started at an edge (or any initial-state error) is below
+        ``tol`` times its size that many samples later.
+
+    Examples
+    --------
+    >>> settle_length(lowpass_sos(2000.0, cutoff=50.0, order=2))
+    374
+    """
+    _, poles, _ = signal.sos2zpk(np.asarray(sos, dtype=np.float64))
+    rho = float(np.abs(poles).max()) if len(poles) else 0.0
+    if rho == 0.0:  # FIR: no memory beyond its taps
+        return 2 * len(np.atleast_2d(sos))
+    if rho >= 1.0:
+        raise ValidationError(
+            f"sos must be stable (poles inside the unit circle), got a pole of magnitude {rho:g}",
+            parameter="sos",
+        )
+    return math.ceil(math.log(tol) / math.log(rho))
 
 
 def min_length(sos: ArrayLike) -> int:

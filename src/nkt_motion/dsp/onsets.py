@@ -40,6 +40,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, stats
 
+from nkt_motion.dsp._onset_test import against_baseline, smoothed
 from nkt_motion.dsp._validate import (
     FloatArray,
     as_signal,
@@ -51,7 +52,7 @@ from nkt_motion.dsp._validate import (
     validate_positive,
 )
 from nkt_motion.dsp.envelope import _moving_mean, tkeo, window_samples
-from nkt_motion.dsp.filters import apply_sos, lowpass_sos
+from nkt_motion.dsp.filter_design import lowpass_sos, min_length
 from nkt_motion.errors import SignalError, ValidationError
 
 __all__ = ["DEFAULT_THRESHOLDS", "bonato_zeta", "detect_onsets", "onsets_to_frame"]
@@ -107,33 +108,29 @@ def _baseline_slice(baseline: tuple[float, float], fs: float, n: int) -> slice:
     return slice(a, b)
 
 
-def _against_baseline(test: FloatArray, base: slice, k: float) -> NDArray[np.bool_]:
-    """Active where ``test`` >= mean + k SD of ``test`` over the baseline samples."""
-    ref = test[..., base]
-    mu = ref.mean(axis=-1, keepdims=True)
-    sd = ref.std(axis=-1, keepdims=True)
-    active: NDArray[np.bool_] = test >= mu + k * sd
-    return active
-
-
 def _hodges_bui(
     x: FloatArray, fs: float, base: slice, h: float, window: float, lowpass: float | None
 ) -> NDArray[np.bool_]:
-    r = np.abs(x)
-    if lowpass is not None:
-        r = apply_sos(r, fs, lowpass_sos(fs, cutoff=lowpass, order=2))
-    test = _moving_mean(r, window_samples(window, fs), centred=True)
-    return _against_baseline(test, base, h)
+    return _smoothed_against_baseline(np.abs(x), fs, base, h, window, lowpass)
 
 
 def _tkeo(
     x: FloatArray, fs: float, base: slice, j: float, window: float, lowpass: float | None
 ) -> NDArray[np.bool_]:
-    r = np.abs(tkeo(x))
-    if lowpass is not None:
-        r = apply_sos(r, fs, lowpass_sos(fs, cutoff=lowpass, order=2))
-    test = _moving_mean(r, window_samples(window, fs), centred=True)
-    return _against_baseline(test, base, j)
+    return _smoothed_against_baseline(np.abs(tkeo(x)), fs, base, j, window, lowpass)
+
+
+def _smoothed_against_baseline(
+    r: FloatArray, fs: float, base: slice, k: float, window: float, lowpass: float | None
+) -> NDArray[np.bool_]:
+    """Active where the centred mean of ``r`` (low-passed) >= mean + k SD over the baseline."""
+    w = window_samples(window, fs)
+    if lowpass is None:
+        return against_baseline(_moving_mean(r, w, centred=True), base, k)
+    sos = lowpass_sos(fs, cutoff=lowpass, order=2)
+    check_length(r, min_length(sos), axis=-1, what="zero-phase filtering")
+    test = smoothed(r.reshape(-1, r.shape[-1]), sos, w)
+    return against_baseline(test, base, k).reshape(r.shape)
 
 
 def _double_threshold(

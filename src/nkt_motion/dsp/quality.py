@@ -25,8 +25,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
-from scipy import signal
+from scipy import fft as sp_fft
 
 from nkt_motion.dsp._validate import FloatArray, as_signal, check_length, map_rows, validate_fs
 from nkt_motion.model.tables import make_quality
@@ -43,24 +44,59 @@ QUALITY_THRESHOLDS: dict[str, float] = {
 
 
 def _flat_fraction(x: FloatArray) -> FloatArray:
-    same: FloatArray = (np.diff(x, axis=-1) == 0).mean(axis=-1)
-    return same
+    """Fraction of successive samples that are equal (a zero first difference)."""
+    same = np.count_nonzero(x[..., 1:] == x[..., :-1], axis=-1)
+    out: FloatArray = same / (x.shape[-1] - 1)
+    return out
 
 
 def _clip_fraction(x: FloatArray) -> FloatArray:
     lo, hi = x.min(axis=-1, keepdims=True), x.max(axis=-1, keepdims=True)
-    frac: FloatArray = ((x == lo) | (x == hi)).mean(axis=-1)
+    at_rails = np.count_nonzero(x == lo, axis=-1) + np.count_nonzero(x == hi, axis=-1)
+    frac: FloatArray = at_rails / x.shape[-1]
     return np.where(hi[..., 0] > lo[..., 0], frac, 0.0)
 
 
+def _band_power(x: FloatArray, fs: float) -> tuple[FloatArray, FloatArray]:
+    """Welch power (Hann, 50 % overlap, 1 Hz bins) per bin of 20-450 Hz, unscaled.
+
+    Returns the bin frequencies and the power per row and bin, proportional to
+    :func:`scipy.signal.welch` (``detrend="constant"``) to rounding. The periodic
+    Hann window is applied in the frequency domain as the three-tap kernel
+    (-1/4, 1/2, -1/4) on the unwindowed spectrum of each segment, and the
+    per-segment mean removal is left out: the window's spectrum is zero beyond
+    the first bin, so the mean reaches bins 0 and 1 only, while the band starts
+    at 20 Hz, bin 2 or higher for any segment of at least 100 ms.
+    """
+    nperseg = min(x.shape[-1], round(fs))
+    f = sp_fft.rfftfreq(nperseg, 1.0 / fs)
+    (inside,) = np.nonzero((f >= 20.0) & (f <= min(450.0, fs / 2)))
+    if inside.size == 0:
+        return f[:0], np.zeros((*x.shape[:-1], 0))
+    lo, hi = int(inside[0]), int(inside[-1])
+    segments = sliding_window_view(x, nperseg, axis=-1)[..., :: nperseg - nperseg // 2, :]
+    spec = sp_fft.rfft(segments, axis=-1)
+    if hi + 1 == spec.shape[-1]:  # the bin above the last is the mirror image of one below
+        mirror = np.conj(spec[..., nperseg - hi - 1 : nperseg - hi])
+        spec = np.concatenate([spec[..., lo - 1 :], mirror], axis=-1)
+        lo, hi = 1, hi - lo + 1
+    windowed = spec[..., lo - 1 : hi] + spec[..., lo + 1 : hi + 2]
+    windowed *= -0.5
+    windowed += spec[..., lo : hi + 1]
+    parts = windowed.view(np.float64)
+    np.square(parts, out=parts)
+    power = parts.sum(axis=-2).reshape(*parts.shape[:-2], -1, 2).sum(axis=-1)
+    if nperseg % 2 == 0 and f[inside[-1]] == f[-1]:  # the Nyquist bin is not doubled
+        power[..., -1] /= 2.0
+    return f[inside], power
+
+
 def _mains_fraction(x: FloatArray, fs: float, mains: float) -> FloatArray:
-    f, p = signal.welch(x, fs=fs, nperseg=min(x.shape[-1], round(fs)), axis=-1)
-    band = (f >= 20.0) & (f <= min(450.0, fs / 2))
-    near = np.abs(f - mains) <= 1.0 + 1e-9
-    total = p[..., band].sum(axis=-1)
-    out: FloatArray = np.divide(
-        p[..., near].sum(axis=-1), total, out=np.zeros_like(total), where=total > 0
-    )
+    """Share of the 20-450 Hz Welch power within 1 Hz of ``mains``, per row."""
+    f, power = _band_power(x, fs)
+    total = power.sum(axis=-1)
+    near = power[..., np.abs(f - mains) <= 1.0 + 1e-9].sum(axis=-1)
+    out: FloatArray = np.divide(near, total, out=np.zeros_like(total), where=total > 0)
     return out
 
 
@@ -68,7 +104,8 @@ def _block_rms(x: FloatArray, fs: float) -> tuple[FloatArray, FloatArray]:
     w = max(1, round(0.1 * fs))
     n = max(1, x.shape[-1] // w)
     blocks = x[..., : n * w].reshape(*x.shape[:-1], n, w)
-    rms = np.sqrt(np.square(blocks - blocks.mean(axis=-1, keepdims=True)).mean(axis=-1))
+    dev = blocks - blocks.mean(axis=-1, keepdims=True)
+    rms = np.sqrt(np.square(dev, out=dev).mean(axis=-1))
     return np.percentile(rms, 10, axis=-1), np.percentile(rms, 99, axis=-1)
 
 

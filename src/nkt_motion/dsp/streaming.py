@@ -13,7 +13,7 @@ from scipy import signal
 
 from nkt_motion.dsp._validate import FloatArray, validate_fs
 from nkt_motion.dsp.envelope import window_samples
-from nkt_motion.dsp.filters import bandpass_sos, lowpass_sos, notch_sos
+from nkt_motion.dsp.filters import bandpass_notch_sos, bandpass_sos, lowpass_sos, notch_sos
 from nkt_motion.errors import ValidationError
 
 __all__ = ["StreamingEmgChain", "StreamingFilter", "StreamingRMS"]
@@ -319,9 +319,7 @@ class StreamingEmgChain:
         cutoff: float = 6.0,
         window: float = 0.100,
     ) -> None:
-        sos = bandpass_sos(fs, low=low, high=high)
-        if mains is not None:
-            sos = np.vstack([sos, notch_sos(fs, freq=mains)])
+        sos = bandpass_notch_sos(fs, low=low, high=high, mains=mains)
         self.filter = StreamingFilter(sos, n_channels)
         self.envelope = StreamingFilter.envelope(fs, n_channels=n_channels, cutoff=cutoff)
         self.rms = StreamingRMS(fs, n_channels=n_channels, window=window)
