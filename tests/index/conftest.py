@@ -45,7 +45,9 @@ def filled(tmp_path, visits):
 
 @pytest.fixture(scope="module")
 def bids(tmp_path_factory):
-    """Client 01's visit on 2024-03-01 (a date in its metadata) as a BIDS folder."""
+    """Client 01's visit on 2024-03-01 (a date in its metadata) as a BIDS dataset."""
     s = short_session(gmed_adl_hip_flexion, "01")
     s = s.replace(meta={**s.meta, "recorded_at": "2024-03-01T10:00:00"})
-    return write_bids(s, tmp_path_factory.mktemp("bids") / "ds")
+    root = tmp_path_factory.mktemp("bids") / "ds"
+    write_bids(s, root)
+    return root

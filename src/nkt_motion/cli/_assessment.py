@@ -99,6 +99,30 @@ def add_index_options(parser: Any) -> None:
     )
 
 
+def _recording(path: Path, session: Session, outputs: list[Path]) -> tuple[Path, str]:
+    """Name and hash the recording as ``nkt-motion batch`` does: session file, content hash.
+
+    A folder names its one session (or the one with the session's ``sub-``/``ses-``
+    entities); a folder or file batch would not find is hashed as it is.
+    """
+    from nkt_motion.batch import describe_session, discover_sessions
+    from nkt_motion.errors import FileFormatError
+    from nkt_motion.index import content_hash
+
+    if path.is_file():
+        try:
+            found = describe_session(path)
+        except FileFormatError:
+            return path, content_hash(path)
+        return found.path.resolve(), found.content_hash
+    sessions = discover_sessions(path, exclude=outputs).sessions
+    entities = {f"sub-{session.subject}", f"ses-{session.session_id}"}
+    mine = [s for s in sessions if len(sessions) == 1 or entities <= set(s.path.parts)]
+    if len(mine) == 1:
+        return mine[0].path.resolve(), mine[0].content_hash
+    return path, content_hash(path, exclude=outputs)
+
+
 def record_in_index(
     args: argparse.Namespace,
     session: Session,
@@ -109,8 +133,12 @@ def record_in_index(
 ) -> tuple[Path, int] | None:
     """Record an assessment of ``args.path`` in the index chosen by the options.
 
-    The source is the resolved session path, its content hash leaves
-    ``outputs`` out, and the recording time is the one the session states
+    The recording is named as ``nkt-motion batch`` names it (the resolved
+    session file, e.g. a BIDS ``_emg.bdf``, and the hash of the files its
+    reader reads, :func:`nkt_motion.batch.describe_session`), so analysing a
+    session again, by either command, updates its entry instead of adding a
+    visit. A folder batch would not find is hashed whole, leaving ``outputs``
+    out. The recording time is the one the session states
     (:func:`nkt_motion.index.recorded_at_of`), else the analysis time.
 
     Parameters
@@ -118,13 +146,13 @@ def record_in_index(
     args : argparse.Namespace
         With ``path`` and the options of :func:`add_index_options`.
     session : Session
-        The session read (for its recording time).
+        The session read (for its ids and recording time).
     result : Assessment
         Its assessment.
     origin : {"analyze", "batch", "retest"}
         The recording command.
     outputs : tuple of Path or None
-        Files written by the command, left out of a folder's content hash.
+        Files written by the command, never part of the recording.
 
     Returns
     -------
@@ -144,10 +172,10 @@ def record_in_index(
     """
     if args.no_index:
         return None
-    from nkt_motion.index import content_hash, open_index, recorded_at_of
+    from nkt_motion.index import open_index, recorded_at_of
 
-    source = Path(args.path).resolve()
-    digest = content_hash(source, exclude=[p for p in outputs if p is not None])
+    written = [p.resolve() for p in outputs if p is not None]
+    source, digest = _recording(Path(args.path).resolve(), session, written)
     with open_index(args.index) as idx:
         sid = idx.record(
             result,
