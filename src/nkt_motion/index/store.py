@@ -19,7 +19,6 @@ again replaces that session's row and tests instead of adding a visit.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sqlite3
@@ -34,8 +33,9 @@ import pandas as pd
 
 from nkt_motion.errors import FileFormatError, ValidationError
 from nkt_motion.index._paths import default_index_path, normalise_time, now
-from nkt_motion.index._rows import TEST_COLUMNS, history_frame, pair_rows
+from nkt_motion.index._rows import history_frame
 from nkt_motion.index._schema import SCHEMA_VERSION, migrate
+from nkt_motion.index._sql import HISTORY_SQL, client_id, write_session
 
 if TYPE_CHECKING:
     from nkt_motion.assess.pipeline import Assessment
@@ -48,27 +48,6 @@ Origin = Literal["analyze", "batch", "retest"]
 #: Commands that record into the index.
 ORIGINS: Final[tuple[Origin, ...]] = get_args(Origin)
 _TIMEOUT_S: Final = 60.0
-_INSERT_TEST: Final = (
-    f"INSERT INTO tests (session_id, {', '.join(TEST_COLUMNS)}) "
-    f"VALUES (?{', ?' * len(TEST_COLUMNS)})"
-)
-_SESSION_SET: Final = (
-    "client_id", "session_label", "recorded_at", "dated_by", "source", "content_hash",
-    "origin", "protocol", "software_version", "analysed_at", "normalisation",
-)  # fmt: skip
-_HISTORY_SQL: Final = f"""
-WITH visits AS (
-    SELECT id, row_number() OVER (PARTITION BY client_id ORDER BY recorded_at, id) AS visit
-    FROM sessions
-)
-SELECT c.label, s.id, s.session_label, v.visit, s.recorded_at, s.dated_by, s.origin, s.source,
-       s.content_hash, s.software_version, s.analysed_at, s.normalisation,
-       {", ".join("t." + col for col in TEST_COLUMNS)}{{identity}}
-FROM tests AS t JOIN sessions AS s ON t.session_id = s.id JOIN clients AS c ON s.client_id = c.id
-JOIN visits AS v ON v.id = s.id
-{{join}} WHERE c.label = ? AND (? IS NULL OR t.protocol = ?)
-ORDER BY s.recorded_at, s.id, t.id
-"""
 
 
 def _check_text(value: object, parameter: str, *, optional: bool = False) -> None:
@@ -196,13 +175,6 @@ class SessionIndex:
         if self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
 
-    def _client_id(self, conn: sqlite3.Connection, label: str) -> int:
-        conn.execute(
-            "INSERT INTO clients (label, created_at) VALUES (?, ?) ON CONFLICT (label) DO NOTHING",
-            (label, now()),
-        )
-        return int(conn.execute("SELECT id FROM clients WHERE label = ?", (label,)).fetchone()[0])
-
     def record(
         self,
         assessment: Assessment,
@@ -274,52 +246,12 @@ class SessionIndex:
         when = (
             None if recorded_at is None else normalise_time(recorded_at, parameter="recorded_at")
         )
-        rows = pair_rows(assessment)
         with self._write() as conn:
-            sid = self._upsert_session(conn, assessment, src, content_hash, origin, when)
-            conn.execute("DELETE FROM tests WHERE session_id = ?", (sid,))
-            conn.executemany(_INSERT_TEST, [(sid, *r) for r in rows])
+            sid = write_session(conn, assessment, source=src, content_hash=content_hash,
+                                origin=origin, recorded_at=when)  # fmt: skip
         logger.info("index %s: sub-%s ses-%s recorded as session %d (%d tests)",
-                    self.path, label, assessment.session, sid, len(rows))  # fmt: skip
+                    self.path, label, assessment.session, sid, len(assessment.tests))  # fmt: skip
         return sid
-
-    def _upsert_session(
-        self,
-        conn: sqlite3.Connection,
-        a: Assessment,
-        source: str,
-        content_hash: str | None,
-        origin: str,
-        recorded_at: str | None,
-    ) -> int:
-        from nkt_motion import __version__
-
-        select = "SELECT id, recorded_at, dated_by FROM sessions WHERE "
-        found = (
-            conn.execute(select + "content_hash = ?", (content_hash,)).fetchone()
-            if content_hash is not None
-            else conn.execute(select + "content_hash IS NULL AND source = ?", (source,)).fetchone()
-        )
-        if recorded_at is not None:
-            dated = (recorded_at, "session")
-        elif found is not None:
-            dated = (found[1], found[2])
-        else:
-            dated = (now(), "analysis")
-        norm = a.quality.get("normalisation") if isinstance(a.quality, dict) else None
-        values = (self._client_id(conn, a.subject), str(a.session), *dated, source,
-                  content_hash, origin, a.protocol, __version__, now(),
-                  None if norm is None else json.dumps(norm, sort_keys=True))  # fmt: skip
-        if found is None:
-            cur = conn.execute(
-                f"INSERT INTO sessions ({', '.join(_SESSION_SET)}) "
-                f"VALUES (?{', ?' * (len(_SESSION_SET) - 1)})",
-                values,
-            )
-            return int(cur.lastrowid or 0)
-        assign = ", ".join(f"{col} = ?" for col in _SESSION_SET)
-        conn.execute(f"UPDATE sessions SET {assign} WHERE id = ?", (*values, found[0]))
-        return int(found[0])
 
     def clients(self) -> list[str]:
         """Return the pseudonymous ids of every client in the index, sorted.
@@ -375,7 +307,7 @@ class SessionIndex:
         if birth_date is not None:
             birth_date = normalise_time(birth_date, parameter="birth_date")[:10]
         with self._write() as conn:
-            cid = self._client_id(conn, client)
+            cid = client_id(conn, client)
             conn.execute(
                 "INSERT INTO client_identity (client_id, name, birth_date, notes, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET"
@@ -404,7 +336,10 @@ class SessionIndex:
 
         Examples
         --------
-        See :meth:`set_identifying`.
+        >>> with open_index(":memory:") as idx:
+        ...     idx.set_identifying("07", notes="prefers mornings")
+        ...     idx.identifying("07")
+        {'name': None, 'birth_date': None, 'notes': 'prefers mornings'}
         """
         cid = self._require_client(client)
         row = self._conn.execute(
@@ -458,12 +393,18 @@ class SessionIndex:
 
         Examples
         --------
-        See :meth:`record`.
+        >>> with open_index(":memory:") as idx:
+        ...     idx.set_identifying("07", name="A. Client")  # a client without visits
+        ...     plain, full = idx.history("07"), idx.history("07", include_identifying=True)
+        >>> len(plain), list(full.columns[-3:]), "name" in plain
+        (0, ['name', 'birth_date', 'notes'], False)
+
+        :meth:`record` shows a history with a visit.
         """
         self._require_client(client)
         identity = ", i.name, i.birth_date, i.notes" if include_identifying else ""
         join = "LEFT JOIN client_identity AS i ON i.client_id = c.id" if identity else ""
-        sql = _HISTORY_SQL.format(identity=identity, join=join)
+        sql = HISTORY_SQL.format(identity=identity, join=join)
         rows = self._conn.execute(sql, (client, protocol, protocol)).fetchall()
         return history_frame(rows, identifying=include_identifying)
 
