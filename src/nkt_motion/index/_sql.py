@@ -115,20 +115,6 @@ def write_session(
     >>> conn.execute("SELECT count(*), min(verdict) FROM tests").fetchone()
     (1, 'resolved')
     """
-    sid = _upsert_session(conn, a, source, content_hash, origin, recorded_at)
-    conn.execute("DELETE FROM tests WHERE session_id = ?", (sid,))
-    conn.executemany(_INSERT_TEST, [(sid, *r) for r in pair_rows(a)])
-    return sid
-
-
-def _upsert_session(
-    conn: sqlite3.Connection,
-    a: Assessment,
-    source: str,
-    content_hash: str | None,
-    origin: str,
-    recorded_at: str | None,
-) -> int:
     from nkt_motion import __version__
 
     select = "SELECT id, recorded_at, dated_by FROM sessions WHERE "
@@ -148,12 +134,14 @@ def _upsert_session(
               a.protocol, __version__, now(),
               None if norm is None else json.dumps(norm, sort_keys=True))  # fmt: skip
     if found is None:
-        cur = conn.execute(
-            f"INSERT INTO sessions ({', '.join(_SESSION_SET)}) "
-            f"VALUES (?{', ?' * (len(_SESSION_SET) - 1)})",
-            values,
-        )
-        return int(cur.lastrowid or 0)
-    assign = ", ".join(f"{col} = ?" for col in _SESSION_SET)
-    conn.execute(f"UPDATE sessions SET {assign} WHERE id = ?", (*values, found[0]))
-    return int(found[0])
+        columns = ", ".join(_SESSION_SET)
+        marks = ", ".join("?" * len(_SESSION_SET))
+        cur = conn.execute(f"INSERT INTO sessions ({columns}) VALUES ({marks})", values)
+        sid = int(cur.lastrowid or 0)
+    else:
+        sid = int(found[0])
+        assign = ", ".join(f"{col} = ?" for col in _SESSION_SET)
+        conn.execute(f"UPDATE sessions SET {assign} WHERE id = ?", (*values, sid))
+    conn.execute("DELETE FROM tests WHERE session_id = ?", (sid,))
+    conn.executemany(_INSERT_TEST, [(sid, *r) for r in pair_rows(a)])
+    return sid
