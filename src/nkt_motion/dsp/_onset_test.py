@@ -43,7 +43,7 @@ def smoothed(r: FloatArray, sos: FloatArray, w: int) -> FloatArray:
     """T of ``r`` (rows, n): centred mean over ``w`` samples of ``r`` low-passed with ``sos``.
 
     Equals :func:`_direct` to about 1e-12 relative (see the module notes).
-    Returns an array or a view of one.
+    ``r`` is used as work space (overwritten). Returns an array or a view of one.
     """
     n = r.shape[-1]
     settle = settle_length(sos)
@@ -51,13 +51,16 @@ def smoothed(r: FloatArray, sos: FloatArray, w: int) -> FloatArray:
     piece = w * math.ceil((edge + settle + w) / w)
     if n < 4 * piece:
         return _direct(r, sos, w)
+    first = (n - piece) // w * w  # the moving mean adds in blocks of w from the start
+    head, tail = _direct(r[:, :piece], sos, w)[:, :edge], _direct(r[:, first:], sos, w)[:, -edge:]
     level = r.mean(axis=-1, keepdims=True)
+    r -= level
     zi = np.zeros((len(sos) + 1, r.shape[0], 2))
-    zi[:-1] = signal.sosfilt_zi(sos)[:, None, :] * (r[None, :, :1] - level)
-    run, _ = signal.sosfilt(np.vstack([sos, _RUNNING_SUM]), r - level, axis=-1, zi=zi)
+    zi[:-1] = signal.sosfilt_zi(sos)[:, None, :] * r[None, :, :1]
+    run, _ = signal.sosfilt(np.vstack([sos, _RUNNING_SUM]), r, axis=-1, zi=zi)
     left, right = w // 2, w - 1 - w // 2
     inner = slice(left + 1, n - right)  # samples whose window lies inside the signal
-    mean = np.empty_like(run)
+    mean = r  # reused
     np.subtract(run[:, left + right + 1 :], run[:, : n - left - right - 1], out=mean[:, inner])
     del run
     mean[:, inner] /= w
@@ -66,11 +69,9 @@ def smoothed(r: FloatArray, sos: FloatArray, w: int) -> FloatArray:
     mean[:, inner.stop :] = mean[:, inner.stop - 1 : inner.stop]
     zi = signal.sosfilt_zi(sos)[:, None, :] * mean[None, :, -1:]
     back, _ = signal.sosfilt(sos, mean[:, ::-1], axis=-1, zi=zi)
-    del mean
     test: FloatArray = back[:, ::-1]
-    test[:, :edge] = _direct(r[:, :piece], sos, w)[:, :edge]
-    first = (n - piece) // w * w  # the moving mean adds in blocks of w from the start
-    test[:, n - edge :] = _direct(r[:, first:], sos, w)[:, -edge:]
+    test[:, :edge] = head
+    test[:, n - edge :] = tail
     return test
 
 

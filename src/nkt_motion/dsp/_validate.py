@@ -205,13 +205,22 @@ def map_rows(
 ) -> NDArray[Any]:
     """Apply ``func`` to blocks of rows of a (..., n) array, to bound temporary memory.
 
-    The output has x's shape, or (n_rows, width) when ``width`` is given.
+    The output has x's shape, or (n_rows, width) when ``width`` is given; when
+    one block holds every row and ``func`` returns a new C-contiguous array of
+    that shape, that array is the output (no copy).
     """
     rows = x.reshape(-1, x.shape[-1])
-    out: NDArray[Any] = np.empty(
-        (rows.shape[0], rows.shape[1] if width is None else width), dtype=dtype
-    )
+    shape = (rows.shape[0], rows.shape[1] if width is None else width)
     step = max(1, CHUNK_SAMPLES // max(1, rows.shape[1]))
-    for i in range(0, rows.shape[0], step):
-        out[i : i + step] = func(rows[i : i + step])
+    if rows.shape[0] <= step:  # one block: func's result is the output if it is a new array
+        res = func(rows)
+        new = res.flags.c_contiguous and not np.may_share_memory(res, x)
+        if new and res.shape == shape and res.dtype == dtype:
+            return res.reshape(x.shape) if width is None else res
+        out: NDArray[Any] = np.empty(shape, dtype=dtype)
+        out[...] = res
+    else:
+        out = np.empty(shape, dtype=dtype)
+        for i in range(0, rows.shape[0], step):
+            out[i : i + step] = func(rows[i : i + step])
     return out.reshape(x.shape) if width is None else out

@@ -123,7 +123,10 @@ def _tkeo(
 def _smoothed_against_baseline(
     r: FloatArray, fs: float, base: slice, k: float, window: float, lowpass: float | None
 ) -> NDArray[np.bool_]:
-    """Active where the centred mean of ``r`` (low-passed) >= mean + k SD over the baseline."""
+    """Active where the centred mean of ``r`` (low-passed) >= mean + k SD over the baseline.
+
+    ``r`` is a new array of the caller's and is overwritten.
+    """
     w = window_samples(window, fs)
     if lowpass is None:
         return against_baseline(_moving_mean(r, w, centred=True), base, k)
