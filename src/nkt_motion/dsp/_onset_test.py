@@ -36,7 +36,7 @@ _RUNNING_SUM = np.array([[1.0, 0.0, 0.0, 1.0, -1.0, 0.0]])
 
 def _direct(r: FloatArray, sos: FloatArray, w: int) -> FloatArray:
     """T the direct way: zero-phase low-pass, then the centred moving mean."""
-    return _moving_mean(np.ascontiguousarray(_filtfilt(sos, r)), w, centred=True)
+    return _moving_mean(_filtfilt(sos, r), w, centred=True)
 
 
 def smoothed(r: FloatArray, sos: FloatArray, w: int) -> FloatArray:

@@ -164,8 +164,7 @@ def _sums_across_blocks(v: FloatArray, w: int, n_blocks: int, square: bool) -> F
         lanes[j] += lanes[j - 1]
     sums = lanes[..., 1:]
     sums += after
-    del after
-    out = np.empty((*lead, (n_blocks - 1) * w))
+    out = after.reshape(*lead, -1)  # reused, same size
     out.reshape(*lead, n_blocks - 1, w)[...] = np.moveaxis(sums, 0, -1)
     return out
 

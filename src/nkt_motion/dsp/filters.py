@@ -62,8 +62,8 @@ def _filtfilt(sos: FloatArray, x: FloatArray) -> FloatArray:
 
     The odd extensions are filtered on their own and the state carried into and
     out of the signal, so ``x`` is never copied into an extended array; the
-    arithmetic is that of one pass over the extended signal. Returns a reversed
-    (negatively strided) view.
+    arithmetic is that of one pass over the extended signal. The result, back
+    in time order, goes into the forward pass's array, which is returned.
     """
     pad = min_length(sos) - 1
     zi = signal.sosfilt_zi(sos)[:, None, :]
@@ -74,8 +74,8 @@ def _filtfilt(sos: FloatArray, x: FloatArray) -> FloatArray:
     tail, _ = signal.sosfilt(sos, right, axis=-1, zi=z)
     _, z = signal.sosfilt(sos, tail[:, ::-1], axis=-1, zi=zi * tail[None, :, -1:])
     back, _ = signal.sosfilt(sos, fwd[:, ::-1], axis=-1, zi=z)
-    del fwd
-    out: FloatArray = back[:, ::-1]
+    out: FloatArray = fwd
+    out[...] = back[:, ::-1]
     return out
 
 
@@ -87,7 +87,7 @@ def _filtfilt_after(first: FloatArray, second: FloatArray, x: FloatArray) -> Flo
     ``settle_length`` samples are then recomputed by the two passes on a piece
     of signal long enough for the transients of its artificial cut to die out as
     well, so the whole result equals the two passes to rounding. Signals too
-    short for that take the two passes. Returns a 2-D array or a view of one.
+    short for that take the two passes.
     """
     both = np.vstack([first, second])
     edge = settle_length(both)
