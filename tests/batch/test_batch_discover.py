@@ -73,5 +73,5 @@ def test_bad_roots_and_files(tmp_path: Path) -> None:
     with pytest.raises(FileFormatError, match="batch root must be an existing folder"):
         discover_sessions(tmp_path / "missing")
     (tmp_path / "a.txt").write_text("x")
-    with pytest.raises(FileFormatError, match="a.txt: not a session file"):
+    with pytest.raises(FileFormatError, match=r"a\.txt: not a session file"):
         describe_session(tmp_path / "a.txt")

@@ -124,10 +124,6 @@ class RecordingHeader:
         )
 
 
-def _edf_header(path: Path) -> EdfContent:
-    return read_edf_content(path, samples=False)
-
-
 def _grouped(path: Path, head: EdfContent, channels: list[Channel]) -> dict[str, StoredStream]:
     """Streams as :func:`~nkt_motion.io._common.group_streams` builds them, t0 = 0."""
     empty = [np.empty(0)] * len(channels)
@@ -141,7 +137,7 @@ def _grouped(path: Path, head: EdfContent, channels: list[Channel]) -> dict[str,
 
 
 def _edf_file(path: Path) -> RecordingHeader:
-    head = _edf_header(path)
+    head = read_edf_content(path, samples=False)
     streams = _grouped(path, head, channels_from_labels(head.labels, head.units, path=path))
     events, gaps, other = split_annotations(head.annotations, path=path)
     meta: dict[str, Any] = {"source": str(path)}
@@ -212,7 +208,7 @@ def _motion(folder: Path) -> dict[str, StoredStream]:
 def _bids_file(path: Path) -> RecordingHeader:
     ses = path.parent.parent
     sidecar_path = path.with_name(path.name.rsplit(".", 1)[0] + ".json")
-    head = _edf_header(path)
+    head = read_edf_content(path, samples=False)
     sidecar = _load_json(sidecar_path)
     _check_rate(sidecar, head.rates, sidecar_path)
     block = sidecar.get("NktMotion", {})
@@ -261,9 +257,9 @@ def read_header(path: Path, kind: Literal["bids", "edf"]) -> RecordingHeader:
 
     Examples
     --------
-    >>> read_header(Path("absent.bdf"), "edf")  # doctest: +ELLIPSIS
+    >>> read_header(Path("absent.bdf"), "edf")
     Traceback (most recent call last):
     ...
-    nkt_motion.errors.FileFormatError: absent.bdf: not a readable EDF/BDF file (...)
+    nkt_motion.errors.FileFormatError: absent.bdf: file does not exist
     """
     return _bids_file(path) if kind == "bids" else _edf_file(path)

@@ -193,9 +193,18 @@ def _describe(source: SessionSource | str | Path) -> tuple[SessionSource, str]:
         return SessionSource(p, str(source), "edf", (p,), ""), str(exc)
 
 
+def _relative(error: str, src: SessionSource) -> str:
+    """Name files relative to the batch root, so results do not depend on where it is."""
+    path = str(src.path)
+    if src.source != path and path.endswith(src.source):
+        return error.replace(path[: -len(src.source)], "")
+    return error
+
+
 def _failed(
     src: SessionSource, settings_hash: str, error: str, started: float, mode: Any = None
 ) -> SessionResult:
+    error = _relative(error, src)
     ids = _identity(src, settings_hash, mode)
     return SessionResult(
         src, settings_hash, "failed", error, failure_rows(ids, error), None, mode,
@@ -236,7 +245,8 @@ def analyse_session_path(
     SessionResult
         Status ``"ok"`` with the rows and the assessment, or ``"failed"`` with
         the reason (an nkt-motion error's message, or the type and message of
-        any other exception, whose traceback is logged).
+        any other exception, whose traceback is logged). Files in the reason
+        are named relative to the batch root when the source is.
 
     Examples
     --------
@@ -281,7 +291,7 @@ def analyse_session_path(
         try:
             report = _report(session, a, Path(report_dir), src.content_hash)
         except Exception as exc:  # the assessment stands without its report
-            note = f"report not written: {type(exc).__name__}: {exc}"
+            note = _relative(f"report not written: {type(exc).__name__}: {exc}", src)
             logger.warning("%s: %s", src.source, note)
     del session
     ids = _identity(src, digest, mode) | {"error": note}

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -167,22 +167,17 @@ class _Tally:
     index_errors: list[str] = field(default_factory=list)
 
 
-def _record(
-    index: SessionIndex, result: SessionResult, paths: Sequence[Path], tally: _Tally
-) -> None:
+def _record(index: SessionIndex, result: SessionResult, tally: _Tally) -> None:
     if result.assessment is None:
         return
-    for p in paths:
-        try:
-            index.record(
-                result.assessment,
-                source=p.absolute(),
-                content_hash=result.source.content_hash,
-                origin="batch",
-            )
-        except NktMotionError as exc:
-            tally.index_errors.append(f"{p}: {exc}")
-            logger.warning("index: %s not recorded: %s", p, exc)
+    path = result.source.path.absolute()
+    try:
+        index.record(
+            result.assessment, source=path, content_hash=result.source.content_hash, origin="batch"
+        )
+    except NktMotionError as exc:
+        tally.index_errors.append(f"{path}: {exc}")
+        logger.warning("index: %s not recorded: %s", path, exc)
 
 
 def run_batch(
@@ -219,8 +214,9 @@ def run_batch(
         Analysis settings; default ``Settings()``.
     index : str or Path, optional
         SQLite client/session index (:func:`nkt_motion.index.open_index`) in
-        which this process records every session it analyses (each path of a
-        duplicate), with origin ``"batch"``.
+        which this process records every session it analyses, with origin
+        ``"batch"``, under the path analysed (the index knows a recording by
+        its content hash, so a duplicate path adds nothing to it).
     progress : callable, optional
         ``progress(done, total, source)`` after each analysed session.
     timeout : float
@@ -296,10 +292,8 @@ def _run(
     exclude = [*store.paths, *([reports] if reports else []), *([idx.path] if idx else [])]
     found = discover_sessions(root, exclude=exclude)
     first: dict[str, SessionSource] = {}
-    paths: dict[str, list[Path]] = {}
     for s in found.sessions:
         first.setdefault(s.content_hash, s)
-        paths.setdefault(s.content_hash, []).append(s.path)
     reused = store.cached(first, settings_hash=digest)
     if reports is not None:
         reused = {h for h in reused if _has_report(store, digest, h, reports)}
@@ -322,7 +316,7 @@ def _run(
         else:
             failed[h] = result.rows
         if idx is not None:
-            _record(idx, result, paths[h], tally)
+            _record(idx, result, tally)
         tally.analysed += 1
         if progress is not None:
             progress(done, len(todo), result.source.source)

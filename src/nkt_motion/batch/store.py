@@ -102,12 +102,12 @@ class ResultStore:
                 raise _cannot(p, "it is a folder")
             if p.exists() and not os.access(p, os.W_OK):
                 raise _cannot(p, "permission denied")
+        if self.parts.exists() and not self.parts.is_dir():
+            raise _cannot(self.parts, "it is not a folder")
         try:
             self.out.parent.mkdir(parents=True, exist_ok=True)
-            self.parts.mkdir(exist_ok=True)
-            for folder in (self.out.parent, self.parts):
-                with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
-                    pass
+            with tempfile.NamedTemporaryFile(dir=self.out.parent, prefix=".probe-"):
+                pass
         except OSError as exc:
             raise _cannot(self.out, exc) from None
 
@@ -131,6 +131,7 @@ class ResultStore:
             The file written.
         """
         path = self.part_path(settings_hash, content_hash)
+        self.parts.mkdir(exist_ok=True)
         _atomic(path, lambda tmp: rows.to_parquet(tmp, index=False))
         return path
 
@@ -215,7 +216,7 @@ class ResultStore:
         _atomic(self.out, lambda tmp: table.to_parquet(tmp, index=False))
         _atomic(self.csv, lambda tmp: table.to_csv(tmp, index=False))
         kept = {Path(p).name for p in keep}
-        for p in self.parts.glob("*.parquet"):
+        for p in self.parts.glob("*.parquet") if self.parts.is_dir() else ():
             if p.name not in kept:
                 p.unlink()
         return table

@@ -79,7 +79,7 @@ class _Bar:
         if not self.enabled:
             return
         if self.bar is None:
-            from tqdm import tqdm
+            from tqdm import tqdm  # type: ignore[import-untyped]
 
             self.bar = tqdm(total=total, unit="session", file=sys.stderr, dynamic_ncols=True)
         self.bar.set_postfix_str(source[-40:], refresh=False)
