@@ -201,7 +201,8 @@ class NotificationStream:
     on_fault : callable or None
         ``("disconnect" | "link_loss") -> None``, called when a connection fault is due.
     tick : float
-        Seconds between flushes at high rates.
+        Seconds between flushes at high rates, on the host clock (a stream
+        running faster than real time flushes as often in its own time).
 
     Examples
     --------
@@ -297,7 +298,7 @@ class NotificationStream:
             until_next = self.clock.host_elapsed(self._seq_time(self.next_seq)) - (
                 (loop.time() - start) * scale
             )
-            await asyncio.sleep(max(until_next / scale, self.tick))
+            await asyncio.sleep(max(until_next, self.tick) / scale)
 
     def _seq_time(self, seq: int) -> float:
         return self.clock.offset + seq / self.rate_hz

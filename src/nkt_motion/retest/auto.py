@@ -69,6 +69,27 @@ class AutoPilot:
         self._rs: RetestSession | None = None
         self._t0 = math.nan
 
+    async def attach(self, rs: RetestSession) -> bool:
+        """Wait for the first EMG of ``rs``; its time maps the plan to the session clock.
+
+        Parameters
+        ----------
+        rs : RetestSession
+            The retest recording this setup.
+
+        Returns
+        -------
+        bool
+            False when the retest ended before any EMG arrived.
+        """
+        self._rs = rs
+        while math.isnan(rs.chain.first_emg_s):
+            if rs.state not in ("connecting", "running"):
+                return False
+            await asyncio.sleep(0.01)
+        self._t0 = rs.chain.first_emg_s
+        return True
+
     def _live(self) -> bool:
         rs = self._rs
         return rs is not None and rs.state in ("connecting", "running")
@@ -128,12 +149,8 @@ class AutoPilot:
         rs : RetestSession
             The retest recording this setup.
         """
-        self._rs = rs
-        while math.isnan(rs.chain.first_emg_s):
-            if rs.state not in ("connecting", "running"):
-                return
-            await asyncio.sleep(0.01)
-        self._t0 = rs.chain.first_emg_s
+        if not await self.attach(rs):
+            return
         for step in self.setup.plan.steps:
             if not self._live() or rs.guide.step.id != step.id:
                 continue

@@ -14,7 +14,10 @@ live processor recorded, and writes, under the BIDS root ``out``:
   report ``<base>_report.html`` / ``.pdf``.
 
 Discarded and incomplete trials are not events of the saved session: the
-assessment of the saved folder uses exactly the complete trials. A session that
+assessment of the saved folder uses exactly the complete trials. The offline
+chain cannot filter across a long gap (a sensor that dropped and came back):
+the assessment made here then runs on a copy whose gaps are zero-filled, and
+says so; the saved session keeps the gaps as gaps. A session that
 stopped before its post-correction trials is still saved and assessed; its
 verdict is then ``inconclusive`` and a message says it is partial.
 """
@@ -31,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nkt_motion.errors import NktMotionError
+from nkt_motion.errors import NktMotionError, SignalError
 from nkt_motion.io import write_bids
 from nkt_motion.model import Session, make_events
 from nkt_motion.protocols import Protocol
@@ -219,11 +222,11 @@ def finish_session(
     deriv = out / "derivatives" / "nkt-motion" / f"sub-{subject}" / f"ses-{session_id}"
     _write_json({**meta.get("retest", {}), "live_trials": list(live_trials)},
                 deriv / f"{base}_retest.json")  # fmt: skip
-    assessment = _assess(session, guide.protocol, meta, n_boot, seed, said)
+    assessment, analysed = _assess(session, guide.protocol, meta, n_boot, seed, said)
     html = pdf_path = None
     if assessment is not None:
         _write_json(assessment.to_dict(), deriv / f"{base}_assessment.json")
-        html, pdf_path = _report(session, assessment, guide.protocol, deriv / base, pdf, said)
+        html, pdf_path = _report(analysed, assessment, guide.protocol, deriv / base, pdf, said)
     if state == "stopped" and not any(r.label.startswith("post/") for r in guide.events):
         said.append("stopped before the post-correction trials: the session is partial and "
                     "its before/after assessment is inconclusive")  # fmt: skip
@@ -234,15 +237,33 @@ def finish_session(
 def _assess(
     session: Session, protocol: Protocol, meta: dict[str, Any], n_boot: int, seed: int,
     said: list[str],
-) -> Assessment | None:  # fmt: skip
+) -> tuple[Assessment | None, Session]:  # fmt: skip
+    """Assess the session (with its gaps zero-filled when the chain cannot bridge them)."""
     from nkt_motion.assess import assess_session
 
+    side = meta.get("side")
     try:
-        return assess_session(session, protocol, side=meta.get("side"), n_boot=n_boot, seed=seed)
+        return assess_session(session, protocol, side=side, n_boot=n_boot, seed=seed), session
+    except SignalError as exc:
+        if not any(np.isnan(s.data).any() for s in session.streams.values()):
+            said.append(f"no assessment: {exc}")
+            return None, session
+        logger.info("assessing with the gaps zero-filled: %s", exc)
     except NktMotionError as exc:
         said.append(f"no assessment: {exc}")
         logger.warning("assessment failed: %s", exc)
-        return None
+        return None, session
+    filled = session
+    for stream in session.streams.values():
+        filled = filled.with_stream(stream.replace(data=np.nan_to_num(stream.data)))
+    said.append("the recording has gaps (a sensor dropped): they were zero-filled for this "
+                "assessment only (the saved session keeps them as gaps), and the trials they "
+                "touched are not used")  # fmt: skip
+    try:
+        return assess_session(filled, protocol, side=side, n_boot=n_boot, seed=seed), filled
+    except NktMotionError as exc:
+        said.append(f"no assessment: {exc}")
+        return None, session
 
 
 def _report(

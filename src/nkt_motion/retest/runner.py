@@ -336,9 +336,17 @@ class RetestSession:
 
     def _tick(self) -> None:
         now = self.now_s
-        if self.state == "connecting" and not math.isnan(self.chain.time_s):
-            self.state = "running"
-            self._say("Sensors streaming.")
+        self._refresh_quality(now)
+        self.chain.service(now)
+        active = self.guide.active
+        step = self.guide.step
+        if active and step.kind == "rest" and step.duration_s:
+            stop = active[1] + step.duration_s
+            if now >= stop:
+                self._apply("trial_stop", stop)
+
+    def _refresh_quality(self, now: float) -> None:
+        """Tell the guide which of the protocol's channels are dead or clipping now."""
         lights = self.chain.lights(now)
         rec = self._rec
         if rec is not None and self.chain.quality is not None:
@@ -351,13 +359,6 @@ class RetestSession:
         if not lights:
             bad = {lab: f"{lab}: no signal yet" for lab in sorted(self._muscle_labels)}
         self.guide.set_quality(bad)
-        self.chain.service(now)
-        active = self.guide.active
-        step = self.guide.step
-        if active and step.kind == "rest" and step.duration_s:
-            stop = active[1] + step.duration_s
-            if now >= stop:
-                self._apply("trial_stop", stop)
 
     async def _end(self, task: asyncio.Task[Any]) -> RetestResult:
         self.state = "finishing"
@@ -422,6 +423,9 @@ class RetestSession:
             self.chain.start(self._rec.entries, self._rec.header.origin_ns)
         for event in self.chain.take(sensor, packets, now_s=self.now_s):
             self._detected(event)
+        if self.state == "connecting" and not math.isnan(self.chain.first_emg_s):
+            self.state = "running"
+            self._say("Sensors streaming.")
 
     def _on_event(self, event: CaptureEvent) -> None:
         if self.chain.feed is None and self._rec is not None and self._rec.header is not None:
@@ -486,6 +490,8 @@ class RetestSession:
 
     def _apply(self, name: str, t: float, **args: Any) -> None:
         g = self.guide
+        if name in ("trial_start", "trial_toggle"):
+            self._refresh_quality(self.now_s)
         index, active, n_records = g.index, g.active, len(g.records)
         g.apply(name, t, **args)
         if g.active is not None and active is None:
