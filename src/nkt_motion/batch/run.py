@@ -5,17 +5,10 @@ anything), finds the sessions (:func:`~nkt_motion.batch.discover_sessions`),
 skips those already analysed with the same settings
 (:class:`~nkt_motion.batch.store.ResultStore`), analyses the first copy of each
 remaining content once, and writes the table. The analysis runs
-:func:`~nkt_motion.batch.analyse_session_path` on
-
-- a local process pool (:class:`concurrent.futures.ProcessPoolExecutor`, one
-  process per CPU this process may use by default, started by a forkserver so
-  workers do not inherit the parent's threads or memory); a worker that dies
-  (killed, out of memory) breaks the pool: a new pool takes the unfinished
-  sessions, and a session in flight during three breaks is recorded as failed;
-- or an existing Dask distributed cluster (``scheduler="tcp://host:port"``):
-  ``client.map(..., pure=False, retries=2)``; the scheduler reruns the task of
-  a worker that died elsewhere. The files must be visible to the workers under
-  the same paths.
+:func:`~nkt_motion.batch.analyse_session_path` on a local process pool, or on
+an existing Dask distributed cluster (``scheduler="tcp://host:port"``), see
+:mod:`nkt_motion.batch.executors`; the files must then be visible to the
+workers under the same paths.
 
 Results are handled in the calling process as they arrive: kept per session,
 recorded in the SQLite index when one is given (one writer: this process),
