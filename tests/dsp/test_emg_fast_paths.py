@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal
 
+from nkt_motion import ValidationError
 from nkt_motion.dsp import (
     StreamingEmgChain,
     bandpass,
@@ -91,6 +92,12 @@ def test_settle_length_bounds_the_free_response(sos: np.ndarray) -> None:
     n = settle_length(sos, tol=1e-12)
     assert h[n:].max() < 1e-10 * h.max()  # some slack for the modes' coefficients
     assert settle_length(sos, tol=1e-6) < n < settle_length(sos)
+
+
+def test_settle_length_of_fir_and_unstable_sections() -> None:
+    assert settle_length(np.array([[1.0, 1.0, 0.0, 1.0, 0.0, 0.0]])) == 2
+    with pytest.raises(ValidationError, match="sos must be stable"):
+        settle_length(np.array([[1.0, 0.0, 0.0, 1.0, -2.0, 1.0]]))  # double pole at 1
 
 
 # -- quality: Welch share of mains, flat line and clipping -----------------------------

@@ -88,9 +88,19 @@ def as_signal(x: ArrayLike, *, axis: int) -> FloatArray:
             f"axis {axis} is out of range for x with shape {arr.shape}", parameter="axis"
         )
     out = np.moveaxis(arr.astype(np.float64, copy=False), axis, -1)
-    if np.isinf(out).any():
+    if not _all_finite(out) and np.isinf(out).any():
         raise SignalError("x holds infinite values; use NaN for missing samples")
     return out
+
+
+def _all_finite(x: FloatArray) -> bool:
+    """Whether ``x`` holds neither inf nor NaN: one sum, no temporary array.
+
+    A finite sum rules both out; an infinite or NaN sum (overflow included)
+    leaves the question to an element-wise check.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.add.reduce(x, axis=None)))
 
 
 def check_length(x: FloatArray, minimum: int, *, axis: int, what: str) -> None:
@@ -156,8 +166,7 @@ def bridge_nans(
     """
     fs = validate_fs(fs)
     sig = as_signal(x, axis=axis)
-    nan = np.isnan(sig)
-    if not nan.any():
+    if _all_finite(sig) or not (nan := np.isnan(sig)).any():
         return np.moveaxis(sig, -1, axis), []
     out = sig.reshape(-1, sig.shape[-1]).copy()
     mask2 = nan.reshape(out.shape)

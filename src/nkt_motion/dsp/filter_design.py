@@ -229,6 +229,11 @@ def settle_length(sos: ArrayLike, *, tol: float = 1e-18) -> int:
         a transient started at an edge (or any initial-state error) is below
         ``tol`` times its size that many samples later.
 
+    Raises
+    ------
+    ValidationError
+        If a pole lies on or outside the unit circle.
+
     Examples
     --------
     >>> settle_length(lowpass_sos(2000.0, cutoff=50.0, order=2))
