@@ -91,11 +91,13 @@ class ServerThread:
         session: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
         port: int = 0,
         token: str | None = None,
+        rate_hz: float = 15.0,
     ) -> None:
         self.controller = controller
         self.session = session
         self.port = port
         self.token = token
+        self.rate_hz = rate_hz
         self.dashboard: Dashboard | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -122,7 +124,9 @@ class ServerThread:
                 if self.session is not None:
                     self.controller = await stack.enter_async_context(self.session())
                 self.dashboard = await stack.enter_async_context(
-                    serve_dashboard(self.controller, port=self.port, token=self.token)
+                    serve_dashboard(
+                        self.controller, port=self.port, token=self.token, rate_hz=self.rate_hz
+                    )
                 )
                 self._ready.set()
                 await self._stop.wait()

@@ -51,7 +51,7 @@ def test_live_values_change_while_the_session_streams(
     wait_live(page)
     text_changes(page, "#seq")
     text_changes(page, ".chan:nth-child(1) .chan-value")
-    text_changes(page, "#angles li b")
+    text_changes(page, "#angles li .value")
     assert page.inner_text(".chan:nth-child(1) .chan-value").endswith("% ref")
 
 

@@ -28,7 +28,7 @@ from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -117,51 +117,60 @@ def create_app(
             parameter="token",
         )
     hub = Hub(controller, rate_hz=rate_hz, send_timeout=send_timeout)
-    hello = encode_message(
-        "hello",
-        {
-            "rate_hz": hub.rate_hz,
-            "commands": list(COMMANDS),
-            "muscles": {code: muscle_name(code) for code in MUSCLES.values()},
-        },
+    app = Starlette(
+        routes=_Handlers(controller, token, hub).routes(),
+        middleware=[Middleware(_LocalHostOnly)],
     )
+    app.state.hub = hub
+    return app
 
-    async def page(request: Request) -> Response:
-        if not _token_ok(request.query_params.get("token"), token):
+
+class _Handlers:
+    """The routes of one dashboard: its controller, token and fan-out."""
+
+    def __init__(self, controller: LiveController, token: str, hub: Hub) -> None:
+        self.controller, self.token, self.hub = controller, token, hub
+        self.hello = encode_message(
+            "hello",
+            {
+                "rate_hz": hub.rate_hz,
+                "commands": list(COMMANDS),
+                "muscles": {code: muscle_name(code) for code in MUSCLES.values()},
+            },
+        )
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/", self.page),
+            Route("/files/{kind}", self.files),
+            Route("/favicon.ico", _no_icon),
+            WebSocketRoute("/ws", self.live),
+            Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        ]
+
+    async def page(self, request: Request) -> Response:
+        if not _token_ok(request.query_params.get("token"), self.token):
             return _refused()
         return FileResponse(STATIC_DIR / "index.html", headers=_PAGE_HEADERS)
 
-    async def files(request: Request) -> Response:
-        if not _token_ok(request.query_params.get("token"), token):
+    async def files(self, request: Request) -> Response:
+        if not _token_ok(request.query_params.get("token"), self.token):
             return _refused()
         kind = request.path_params["kind"]
-        paths = controller.snapshot().get("paths") or {}
+        paths = self.controller.snapshot().get("paths") or {}
         name = paths.get(kind) if kind in _FILES else None
         if not name or not Path(name).is_file():
             return PlainTextResponse(f"No {kind} for this session yet.", status_code=404)
         return FileResponse(name, headers={"Cache-Control": "no-store"})
 
-    async def live(websocket: WebSocket) -> None:
-        if not _token_ok(websocket.query_params.get("token"), token):
+    async def live(self, websocket: WebSocket) -> None:
+        if not _token_ok(websocket.query_params.get("token"), self.token):
             logger.warning("dashboard WebSocket refused: missing or wrong token")
             await websocket.close(code=_WS_POLICY_VIOLATION)
             return
         await websocket.accept()
-        await websocket.send_text(hello)
-        await _serve_page(websocket, hub)
-
-    app = Starlette(
-        routes=[
-            Route("/", page),
-            Route("/files/{kind}", files),
-            Route("/favicon.ico", _no_icon),
-            WebSocketRoute("/ws", live),
-            Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
-        ],
-        middleware=[Middleware(_LocalHostOnly)],
-    )
-    app.state.hub = hub
-    return app
+        await websocket.send_text(self.hello)
+        await _serve_page(websocket, self.hub)
 
 
 async def _no_icon(request: Request) -> Response:

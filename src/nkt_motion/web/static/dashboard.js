@@ -16,6 +16,7 @@
     muscles: {}, commandId: 0, lastTrialPress: 0, stopArmed: 0,
   };
   const cache = new Map();
+  const commandButtons = document.querySelectorAll("button[data-command]");
   const metrics = { frames: [], long: [] };
 
   // ---- small helpers --------------------------------------------------------
@@ -179,7 +180,8 @@
     const button = $("trial");
     setText(button, active ? "Stop trial" : "Start trial");
     button.classList.toggle("active", active);
-    button.disabled = !(running && (active || step.can_mark));
+    const off = !(running && (active || step.can_mark));
+    if (button.disabled !== off) button.disabled = off;
     const full = step.n_trials !== null && step.trials_done >= step.n_trials;
     const allowed = {
       next: running && !active,
@@ -188,8 +190,9 @@
       override: running && !!step.blocked_reason && !full,  // a quality block, not a full step
       stop: online && ["connecting", "running", "finishing"].includes(snap.state),
     };
-    for (const b of document.querySelectorAll("button[data-command]")) {
-      b.disabled = !allowed[b.dataset.command];
+    for (const b of commandButtons) {
+      const off = !allowed[b.dataset.command];
+      if (b.disabled !== off) b.disabled = off;
     }
   }
 
@@ -313,7 +316,7 @@
   function renderOnsets(onsets) {
     if (!changed("onsets", JSON.stringify(onsets))) return;
     const canvas = $("onset-canvas");
-    fitCanvas(canvas);
+    if (!canvas.nkRatio) fitCanvas(canvas);  // then only on resize: reading sizes forces layout
     const ctx = canvas.getContext("2d");
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     if (!onsets || !onsets.order.length) { setText($("onset-text"), "No trial yet."); return; }
@@ -340,27 +343,42 @@
       ctx.fillText(m, x(d[m] || 0) + 14 * k, y + 5 * k);
     });
   }
-  function renderAngles(angles) {
-    if (!changed("angles", JSON.stringify(angles))) return;
-    $("angles").replaceChildren(...angles.map((a) => {
-      const item = el("li");
-      const unit = a.unit === "deg" ? "°" : ` ${a.unit}`;
-      item.append(el("span", "", a.name.replace(/_/g, " ")), el("b", "", `${num(a.value, 1)}${unit}`));
-      return item;
-    }));
+  // Rows keyed by `key`: built when the keys change, otherwise only their cells' text is set.
+  function syncRows(box, cacheKey, items, key, cells, tag) {
+    if (changed(cacheKey, items.map(key).join("|"))) {
+      box.replaceChildren(...items.map(() => {
+        const row = el(tag === "tr" ? "tr" : "li");
+        row.nk = cells.map(() => row.appendChild(el(tag === "tr" ? "td" : "span")));
+        return row;
+      }));
+    }
+    items.forEach((item, i) => {
+      const row = box.children[i];
+      cells.forEach((cell, j) => {
+        const [text, cls] = cell(item);
+        setText(row.nk[j], text);
+        if (row.nk[j].className !== cls) row.nk[j].className = cls;
+      });
+    });
   }
+  const ANGLE_CELLS = [
+    (a) => [a.name.replace(/_/g, " "), ""],
+    (a) => [`${num(a.value, 1)}${a.unit === "deg" ? "°" : ` ${a.unit}`}`, "value"],
+  ];
+  function renderAngles(angles) {
+    syncRows($("angles"), "angle-rows", angles, (a) => a.name, ANGLE_CELLS, "li");
+  }
+  function lostShare(s) { return s.packets + s.lost > 0 ? (100 * s.lost) / (s.packets + s.lost) : 0; }
+  const SENSOR_CELLS = [
+    (s) => [s.id, ""],
+    (s) => [s.state, `sensor-${s.state}`],
+    (s) => [String(s.packets), ""],
+    (s) => [`${s.lost}${lostShare(s) >= 0.1 ? ` (${num(lostShare(s), 1)} %)` : ""}`,
+      lostShare(s) >= 1 ? "lossy" : ""],
+    (s) => [s.drift_ppm === null ? "–" : `${num(s.drift_ppm, 0)} ppm`, ""],
+  ];
   function renderSensors(sensors) {
-    if (!changed("sensors", JSON.stringify(sensors))) return;
-    $("sensors").replaceChildren(...sensors.map((s) => {
-      const row = el("tr");
-      const lostPct = s.packets + s.lost > 0 ? (100 * s.lost) / (s.packets + s.lost) : 0;
-      const drift = s.drift_ppm === null ? "–" : `${num(s.drift_ppm, 0)} ppm`;
-      const lost = el("td", lostPct >= 1 ? "lossy" : "", String(s.lost));
-      lost.title = `${num(lostPct, 2)} % of packets lost`;
-      row.append(el("td", "", s.id), el("td", `sensor-${s.state}`, s.state),
-        el("td", "", String(s.packets)), lost, el("td", "", drift));
-      return row;
-    }));
+    syncRows($("sensors"), "sensor-rows", sensors, (s) => s.id, SENSOR_CELLS, "tr");
   }
   function renderEvents(events) {
     const last = events.length ? events[events.length - 1] : null;
