@@ -151,3 +151,19 @@ def test_layout_fits_other_tablet_widths(
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0  # nothing runs off the side
     assert page.locator("#trial").bounding_box()["width"] >= width * 0.3
+
+
+def test_page_says_when_live_data_stops(controller: Any, serve: Any, open_page: OpenPage) -> None:
+    page = open_page(serve(controller).dashboard.url)
+    wait_live(page)
+    real = controller.snapshot
+
+    def stalled() -> dict[str, Any]:
+        raise RuntimeError("the session loop is stuck")
+
+    controller.snapshot = stalled  # the socket stays open but no frame comes
+    page.wait_for_selector("#banner:not([hidden])", timeout=5_000)
+    assert page.inner_text("#banner").startswith("No live data for ")
+    controller.snapshot = real
+    page.wait_for_selector("#banner", state="hidden", timeout=5_000)
+    text_changes(page, "#seq")
