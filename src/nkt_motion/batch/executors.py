@@ -9,7 +9,9 @@ becomes a failed result.
   threads (a progress bar's monitor, a Dask client) nor its memory. The
   forkserver imports the analysis once (:data:`PRELOAD`), so a worker starts in
   milliseconds instead of importing SciPy, pandas and scikit-learn again
-  (seconds per worker, and per pool). At most one
+  (seconds per worker, and per pool). Each worker limits the BLAS and OpenMP
+  thread pools to one thread (as Dask's workers do), so that ``jobs`` workers
+  use ``jobs`` cores instead of competing for them. At most one
   session per worker is in flight. A worker that dies (killed, out of memory)
   breaks the pool: the finished results are kept, and the sessions that were
   in flight are run again one at a time in a fresh pool, so a session that
@@ -80,6 +82,13 @@ def failed_result(src: SessionSource, settings: Settings, error: str) -> Session
     return SessionResult(src, settings.settings_hash, "failed", error, rows, None, None, 0.0)
 
 
+def _one_thread() -> None:
+    """Worker initializer: one BLAS/OpenMP thread per worker process."""
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    threadpool_limits(limits=1)
+
+
 def _result(fut: Future[SessionResult], src: SessionSource, settings: Settings) -> SessionResult:
     try:
         return fut.result()
@@ -94,7 +103,9 @@ def _round(
 
     Yields the results; returns the sessions in flight when a worker died.
     """
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_CONTEXT) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=_CONTEXT, initializer=_one_thread
+    ) as pool:
         inflight: dict[Future[SessionResult], SessionSource] = {}
         while queue or inflight:
             while queue and len(inflight) < workers:
