@@ -86,14 +86,14 @@ def _filtfilt_after(first: FloatArray, second: FloatArray, x: FloatArray) -> Flo
     that is one zero-phase pass of the joint cascade; the first and last
     ``settle_length`` samples are then recomputed by the two passes on a piece
     of signal long enough for the transients of its artificial cut to die out as
-    well, so the whole result equals the two passes to rounding. Signals too
-    short for that take the two passes.
+    well, so the whole result equals the two passes to rounding. Signals
+    shorter than four such pieces take the two passes, which then cost less.
     """
     both = np.vstack([first, second])
     edge = settle_length(both)
     piece = edge + settle_length(second) + settle_length(first) + min_length(both)
     n = x.shape[-1]
-    if n < 2 * piece:
+    if n < 4 * piece:  # the two recomputed ends would cost more than the second pass
         return _filtfilt(second, _filtfilt(first, x))
     y = _filtfilt(both, x)
     y[:, :edge] = _filtfilt(second, _filtfilt(first, x[:, :piece]))[:, :edge]
