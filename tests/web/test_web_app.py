@@ -246,6 +246,7 @@ def test_commands_reach_the_controller_and_are_acknowledged(
         ('{"type": "command", "name": "explode"}', "unknown command 'explode'; allowed: "),
         ('{"type": "command", "name": 3}', "unknown command 3"),
         ('{"type": "command", "name": "next", "args": [1]}', "args of next must be an object"),
+        ('{"type": "command", "name": "next", "args": {"name": "x"}}', "without 'name'"),
         ('{"type": "command", "name": "skip"}', "skip is not allowed in this step"),
     ],
 )

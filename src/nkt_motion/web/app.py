@@ -240,8 +240,8 @@ def _run_command(controller: LiveController, text: str) -> str:
     if name not in COMMANDS:
         reply["message"] = f"unknown command {name!r}; allowed: {', '.join(COMMANDS)}"
         return encode_message("error", reply)
-    if not isinstance(args, dict) or not all(isinstance(k, str) for k in args):
-        reply["message"] = f"args of {name} must be an object, got {args!r}"
+    if not isinstance(args, dict) or not all(isinstance(k, str) and k != "name" for k in args):
+        reply["message"] = f"args of {name} must be an object without 'name', got {args!r}"
         return encode_message("error", reply)
     try:
         controller.command(name, **args)
