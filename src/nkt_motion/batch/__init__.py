@@ -16,10 +16,12 @@ from nkt_motion.batch.discover import (
     discover_sessions,
     recording_hash,
 )
+from nkt_motion.batch.run import BatchSummary, run_batch
 from nkt_motion.batch.settings import READ_MODES, Settings
 
 __all__ = [
     "READ_MODES",
+    "BatchSummary",
     "Discovery",
     "SessionResult",
     "SessionSource",
@@ -29,4 +31,5 @@ __all__ = [
     "discover_sessions",
     "recording_hash",
     "report_name",
+    "run_batch",
 ]
