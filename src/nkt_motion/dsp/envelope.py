@@ -144,7 +144,9 @@ def _sums_across_blocks(v: FloatArray, w: int, n_blocks: int, square: bool) -> F
     """
     lead, n_in = v.shape[:-1], v.shape[-1]
     full, rest = divmod(n_in, w)
-    lanes = np.zeros((w, *lead, n_blocks))
+    lanes = np.empty((w, *lead, n_blocks))
+    lanes[..., 0] = 0.0  # the block before the signal
+    lanes[..., full + 1 :] = 0.0  # and after it, the rest filled in below
     body = np.moveaxis(v[..., : full * w].reshape(*lead, full, w), -1, 0)
     if square:
         np.square(body, out=lanes[..., 1 : full + 1])

@@ -36,6 +36,9 @@ from nkt_motion.model.tables import make_quality
 
 __all__ = ["QUALITY_THRESHOLDS", "check_quality"]
 
+#: Welch segments transformed, and samples of 100 ms blocks handled, at a time.
+_SEGMENTS_AT_ONCE, _SAMPLES_AT_ONCE = 128, 1 << 16
+
 #: Thresholds of the checks (see the module notes).
 QUALITY_THRESHOLDS: dict[str, float] = {
     "flat_line": 0.5,
@@ -80,6 +83,17 @@ def _band_power(x: NDArray[np.float32], fs: float) -> tuple[FloatArray, FloatArr
         return f[:0], np.zeros((*x.shape[:-1], 0))
     lo, hi = int(inside[0]), int(inside[-1])
     segments = sliding_window_view(x, nperseg, axis=-1)[..., :: nperseg - nperseg // 2, :]
+    power = np.zeros((*x.shape[:-1], hi - lo + 1))
+    for i in range(0, segments.shape[-2], _SEGMENTS_AT_ONCE):  # spectra stay in cache
+        power += _windowed_power(segments[..., i : i + _SEGMENTS_AT_ONCE, :], lo, hi)
+    if nperseg % 2 == 0 and f[inside[-1]] == f[-1]:  # the Nyquist bin is not doubled
+        power[..., -1] /= 2.0
+    return f[inside], power
+
+
+def _windowed_power(segments: NDArray[np.float32], lo: int, hi: int) -> FloatArray:
+    """Power in bins ``lo`` to ``hi`` of the Hann-windowed segments, summed over segments."""
+    nperseg = segments.shape[-1]
     spec = sp_fft.rfft(segments, axis=-1)
     if hi + 1 == spec.shape[-1]:  # the bin above the last is the mirror image of one below
         mirror = np.conj(spec[..., nperseg - hi - 1 : nperseg - hi])
@@ -90,10 +104,10 @@ def _band_power(x: NDArray[np.float32], fs: float) -> tuple[FloatArray, FloatArr
     windowed += spec[..., lo : hi + 1]
     parts = windowed.view(np.float32)
     np.square(parts, out=parts)
-    power = parts.sum(axis=-2, dtype=np.float64).reshape(*parts.shape[:-2], -1, 2).sum(axis=-1)
-    if nperseg % 2 == 0 and f[inside[-1]] == f[-1]:  # the Nyquist bin is not doubled
-        power[..., -1] /= 2.0
-    return f[inside], power
+    power: FloatArray = (
+        parts.sum(axis=-2, dtype=np.float64).reshape(*parts.shape[:-2], -1, 2).sum(axis=-1)
+    )
+    return power
 
 
 def _mains_fraction(x: FloatArray, fs: float, mains: float) -> FloatArray:
@@ -108,11 +122,16 @@ def _mains_fraction(x: FloatArray, fs: float, mains: float) -> FloatArray:
 
 
 def _block_rms(x: FloatArray, fs: float) -> tuple[FloatArray, FloatArray]:
+    """Quiet (10th percentile) and loud (99th) RMS of the 100 ms blocks, mean removed."""
     w = max(1, round(0.1 * fs))
     n = max(1, x.shape[-1] // w)
     blocks = x[..., : n * w].reshape(*x.shape[:-1], n, w)
-    dev = blocks - blocks.mean(axis=-1, keepdims=True)
-    rms = np.sqrt(np.square(dev, out=dev).mean(axis=-1))
+    rms = np.empty(blocks.shape[:-1])
+    step = max(1, _SAMPLES_AT_ONCE // w)
+    for i in range(0, n, step):  # a few blocks at a time: the deviations stay in cache
+        part = blocks[..., i : i + step, :]
+        dev = part - part.mean(axis=-1, keepdims=True)
+        rms[..., i : i + step] = np.sqrt(np.square(dev, out=dev).mean(axis=-1))
     return np.percentile(rms, 10, axis=-1), np.percentile(rms, 99, axis=-1)
 
 
