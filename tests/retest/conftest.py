@@ -24,7 +24,7 @@ from nkt_motion.web import check_snapshot
 
 BUILTIN = Path(load_protocol("hip_flexion_gmed_adl").path or "")
 
-#: The hip-flexion protocol with fewer and shorter steps (about 80 s of signal).
+#: The hip-flexion protocol with fewer and shorter steps (about 73 s of signal).
 SHORT_STEPS = """
 [[steps]]
 id = "sensor_check"
@@ -55,7 +55,7 @@ kind = "reference"
 title = "Reference: adductor longus"
 instruction = "Squeeze the ball and hold."
 event = "ref/ADL"
-n_trials = 2
+n_trials = 1
 duration_s = 2.5
 
 [[steps]]

@@ -21,15 +21,18 @@ from nkt_motion.web import check_snapshot
 pytestmark = pytest.mark.slow
 
 PROTOCOL = "hip_flexion_gmed_adl"
-#: Times real time: the 128 s client plays in 16 s, slow enough on a loaded 2-core
-#: machine for the emulated radio to keep its timing.
-SPEED = 8.0
+#: Times real time: the 126 s client plays in 25 s. Slow enough on a loaded 2-core
+#: machine for the arrival times to keep the clock fit within a few ppm of the
+#: emulated devices' exact clock, so the saved session is placed as recorded: a
+#: fit off by more than 8 ppm over these 126 s makes the timeline resample the
+#: EMG by linear interpolation, which moves the ratios by about 1 %.
+SPEED = 5.0
 
 
 @pytest.fixture(scope="module")
 def full(retest: Callable[..., Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
     out = tmp_path_factory.mktemp("bids")
-    return retest(plan_session(PROTOCOL, "L"), out, speed=SPEED, pdf=True, n_boot=1000)
+    return retest(plan_session(PROTOCOL, "L"), out, speed=SPEED, pdf=True, n_boot=300)
 
 
 def test_the_session_finishes_with_the_protocols_events(full: Any) -> None:
@@ -69,7 +72,7 @@ def test_live_ratio_of_every_trial_equals_the_offline_ratio_within_1_percent(ful
     assert [t["label"] for t in live] == tests["label"].tolist()
     assert all(t["status"] == "complete" and t["normalised"]["GMED"] for t in live)
     ratios = np.array([t["ratios"]["ADL"] for t in live])
-    np.testing.assert_allclose(ratios, offline, rtol=0.01)
+    np.testing.assert_allclose(ratios, offline, rtol=0.01, err_msg=str(saved["emg"].history))
     # and the live trials cover the saved events exactly
     starts = tests["onset_s"].to_numpy(float)
     np.testing.assert_allclose([t["start_s"] for t in live], starts, atol=1e-6)

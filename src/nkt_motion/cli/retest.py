@@ -86,6 +86,7 @@ def register(subparsers: Any) -> None:
                    help="allow tests on dead or clipping channels")  # fmt: skip
     p.add_argument("--mains", type=float, choices=[50.0, 60.0], default=50.0, help="mains Hz")
     p.add_argument("--seed", type=int, default=0, help="seed of the emulated client")
+    p.add_argument("--n-boot", type=int, default=2000, help="assessment bootstrap resamples")
     p.add_argument("--no-pdf", action="store_true", help="HTML report only")
     p.add_argument("--no-live", action="store_true", help="messages, no live view")
     p.set_defaults(func=run)
@@ -281,7 +282,7 @@ async def _drive(
     session = RetestSession(
         protocol, args.side, configs, out=args.out, subject=args.subject, session=args.session,
         recorder_options=options, marking=args.marking, override_quality=args.override_quality,
-        mains=args.mains, pdf=not args.no_pdf,
+        mains=args.mains, pdf=not args.no_pdf, n_boot=args.n_boot,
     )  # fmt: skip
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

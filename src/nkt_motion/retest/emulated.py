@@ -52,6 +52,8 @@ _CODES: Final = ("GMED", "ADL", "TFL")
 _GRAVITY: Final = 9.80665
 _GAP_S: Final = 2.0
 _TAIL_S: Final = 4.0
+#: Length of the emulated correction, seconds (a real one takes minutes).
+_CORRECTION_S: Final = 8.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +149,7 @@ def _simulate(side: str, seed: int, d: dict[str, float], *, ref_s: float | None 
 
     sc = gmed_adl_hip_flexion(side=side, n_trials=int(d["n_trials"]), seed=seed)  # type: ignore[arg-type]
     sc = sc.replace(rest_s=d["rest_s"], ref_s=ref_s or d["ref_s"], trial_s=d["trial_s"],
-                    gap_s=_GAP_S, correction_s=10.0)  # fmt: skip
+                    gap_s=_GAP_S, correction_s=_CORRECTION_S)  # fmt: skip
     return simulate(sc).session
 
 
@@ -208,7 +210,7 @@ def plan_session(
     >>> [(s.id, len(s.trials)) for s in plan.steps][:3]
     [('sensor_check', 0), ('rest', 1), ('ref_gmed', 3)]
     >>> plan.emg_labels, round(plan.duration_s)
-    (('EMG GMED L', 'EMG ADL L', 'EMG TFL L'), 128)
+    (('EMG GMED L', 'EMG ADL L', 'EMG TFL L'), 126)
     """
     proto = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
     _check_protocol(proto)

@@ -173,7 +173,7 @@ class LiveFeed:
         *,
         origin_ns: int,
         settle_s: float = 0.5,
-        refit_s: float = 2.0,
+        refit_s: float = 5.0,
     ) -> None:
         if not settle_s > 0 or not refit_s > 0:
             raise ValidationError(f"settle_s and refit_s must be > 0, got {settle_s} and "
@@ -214,7 +214,7 @@ class LiveFeed:
                                   f"{sensor!r}", parameter="sensor")  # fmt: skip
 
     def _segment(self, sensor: str, host_ns: int) -> int:
-        return max(bisect.bisect_right(self._connects[sensor], host_ns) - 1, 0)
+        return bisect.bisect_right(self._connects[sensor], host_ns)
 
     def feed(self, sensor: str, packets: Sequence[Packet]) -> list[FeedBlock]:
         """Decode a batch of one sensor's packets and return the blocks now placed.

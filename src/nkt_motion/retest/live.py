@@ -9,14 +9,17 @@ notch (the same test as the offline chain: the mains check of
 offline analysis will compute. Trials marked before that are applied when it
 exists (the processor looks back ``lookback_s``).
 
-A trial's end is handed to the processor once the EMG up to its stop time has
-arrived (a key press runs ahead of the radio), or when the EMG stalls.
+Trial starts and ends are handed to the processor in order: an end once the EMG
+up to its stop time has arrived (a key press runs ahead of the radio), or when
+the EMG stalls for ``end_wait_s``; a start that follows waits for that end.
+While a trial is open the feed keeps its samples on one grid.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -35,9 +38,6 @@ from nkt_motion.retest.quality import Light, QualityLights
 __all__ = ["LiveChain", "LiveTrial"]
 
 logger = logging.getLogger(__name__)
-
-#: Session seconds a trial end waits for its EMG before it is ended with what came.
-END_WAIT_S = 2.0
 
 
 @dataclass(slots=True)
@@ -82,6 +82,11 @@ class LiveChain:
     stale_s : float
         Session seconds without EMG after which the quality lights turn ``bad``
         (more than 1 s for an emulated session faster than real time).
+    end_wait_s : float
+        Session seconds a trial's end waits for its EMG before the trial is
+        ended with the samples that came.
+    judge_s : float
+        Session seconds of signal between two quality judgements.
 
     Examples
     --------
@@ -102,11 +107,14 @@ class LiveChain:
         mains: float = 50.0,
         probe_s: float = 1.0,
         stale_s: float = 1.0,
+        end_wait_s: float = 2.0,
+        judge_s: float = 0.5,
     ) -> None:
         self.protocol, self.side, self.emg_sensor = protocol, side, emg_sensor
         self.imu_sites = tuple(imu_sites)
         self.detect, self.mains, self.probe_s = detect, float(mains), float(probe_s)
-        self.stale_s = float(stale_s)
+        self.stale_s, self.end_wait_s = float(stale_s), float(end_wait_s)
+        self.judge_s = float(judge_s)
         self._now = math.nan
         self.feed: LiveFeed | None = None
         self.processor: LiveProcessor | None = None
@@ -115,9 +123,7 @@ class LiveChain:
         self.trials: list[LiveTrial] = []
         self.problems: list[str] = []
         self._held: list[FeedBlock] = []
-        self._begin: tuple[str, float] | None = None
-        self._end: tuple[float, bool] | None = None
-        self._open_start: float | None = None
+        self._marks: deque[tuple[str, float, Any]] = deque()
         self._imu_used: set[str] = set()
         #: Session time of the first EMG sample placed (NaN before it).
         self.first_emg_s = math.nan
@@ -168,7 +174,7 @@ class LiveChain:
         self._now = math.nan if now_s is None else now_s
         for block in self.feed.feed(sensor, packets):
             self._block(block)
-        self._service_end(force=False)
+        self._drain(force=False)
         return self.processor.detector_events() if self.processor and self.detect else []
 
     def flush(self) -> None:
@@ -178,13 +184,14 @@ class LiveChain:
                 self._block(block)
         if self.processor is None and self._held:
             self._make_processor(force=True)
-        self._service_end(force=True)
+        self._drain(force=True)
 
     def _block(self, block: FeedBlock) -> None:
         if block.kind == "emg" and block.sensor == self.emg_sensor:
             if self.quality is None:
                 self.quality = QualityLights(block.labels, block.fs, mains=self.mains,
-                                             stale_s=self.stale_s)  # fmt: skip
+                                             stale_s=self.stale_s,
+                                             every_s=self.judge_s)  # fmt: skip
                 self.first_emg_s = block.start_s
             if block.labels != self.quality.labels:
                 self._problem(f"{block.sensor}: EMG channels changed to {block.labels}; ignored")
@@ -231,9 +238,7 @@ class LiveChain:
             imu_fs=fs, imu_sites=use, mains_hz=self.mains_hz, auto_detect=self.detect,
         )  # fmt: skip
         held, self._held = self._held, []
-        if self._begin is not None:
-            self.processor.begin_trial(*self._begin)
-            self._begin = None
+        self._drain(force=False)  # trials marked before: the processor looks back
         for block in held:
             self._push(block)
 
@@ -249,7 +254,7 @@ class LiveChain:
     # -- trials ------------------------------------------------------------------------
 
     def begin(self, label: str, t: float) -> None:
-        """Start a trial (ending a pending one first).
+        """Start a trial at ``t`` (after the pending end of the one before, if any).
 
         Parameters
         ----------
@@ -258,14 +263,10 @@ class LiveChain:
         t : float
             Start, session seconds.
         """
-        self._service_end(force=True)
-        self._open_start = t
+        self._marks.append(("begin", t, label))
         if self.feed is not None:
             self.feed.hold = True
-        if self.processor is None:
-            self._begin = (label, t)
-            return
-        self.processor.begin_trial(label, t)
+        self._drain(force=False)
 
     def end(self, t: float, *, complete: bool) -> None:
         """End the running trial at ``t`` once its EMG has arrived.
@@ -277,13 +278,18 @@ class LiveChain:
         complete : bool
             Whether the guide keeps it as complete.
         """
-        self._end = (t, complete)
-        self._service_end(force=False)
+        self._marks.append(("end", t, complete))
+        self._drain(force=False)
 
     def service(self, now_s: float) -> None:
-        """End a pending trial whose EMG is late by more than :data:`END_WAIT_S`."""
-        if self._end is not None and now_s - self._end[0] > END_WAIT_S:
-            self._service_end(force=True)
+        """End a pending trial whose EMG is later than ``end_wait_s``; then go on."""
+        if (
+            self._marks
+            and self._marks[0][0] == "end"
+            and now_s - self._marks[0][1] > self.end_wait_s
+        ):
+            self._drain(force=True, first_only=True)
+            self._drain(force=False)
 
     def discard(self, start: float) -> None:
         """Mark the live trial that started at ``start`` as discarded."""
@@ -297,23 +303,26 @@ class LiveChain:
             if abs(trial.summary.start_s - start) < 1e-9 and trial.status == "complete":
                 trial.status = status
 
-    def _service_end(self, *, force: bool) -> None:
-        if self._end is None:
-            return
-        t, complete = self._end
-        if self.processor is None and not force:
-            return
-        if not force and not self.processor.time_s >= t:  # type: ignore[union-attr]
-            return
-        self._end, self._open_start = None, None
-        if self.feed is not None:
-            self.feed.hold = False
-        if self.processor is None:
-            self._begin = None
-            return
-        summary = self.processor.end_trial(t, complete=complete)
-        ok = complete and summary.missing_s == 0.0
-        self.trials.append(LiveTrial(summary, "complete" if ok else "incomplete"))
+    def _drain(self, *, force: bool, first_only: bool = False) -> None:
+        """Hand the queued starts and ends to the processor, in order, when their EMG is in."""
+        while self._marks:
+            kind, t, arg = self._marks[0]
+            proc = self.processor
+            if proc is None and not force:
+                return
+            if kind == "end" and proc is not None and not force and not proc.time_s >= t:
+                return
+            self._marks.popleft()
+            if proc is not None and kind == "begin":
+                proc.begin_trial(str(arg), t)
+            elif proc is not None:
+                summary = proc.end_trial(t, complete=bool(arg))
+                ok = bool(arg) and summary.missing_s == 0.0
+                self.trials.append(LiveTrial(summary, "complete" if ok else "incomplete"))
+            if self.feed is not None:
+                self.feed.hold = any(m[0] == "begin" for m in self._marks) or kind == "begin"
+            if first_only:
+                return
 
     def _problem(self, text: str) -> None:
         if text not in self.problems:

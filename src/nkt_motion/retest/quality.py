@@ -171,9 +171,9 @@ class QualityLights:
         ]
 
     def _judge(self) -> None:
-        self._judged_at = self._end_s
         if self._filled < max(2, round(0.1 * self.fs)):
-            return
+            return  # judged once 100 ms have arrived
+        self._judged_at = self._end_s
         x = self._ring[:, self._n - self._filled :]
         q = check_quality(x, self.fs, ch_names=self.labels, mains=self.mains)
         failed = q[~q["ok"].astype(bool)]

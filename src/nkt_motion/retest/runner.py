@@ -217,7 +217,9 @@ class RetestSession:
         speed = float(getattr(self._clock, "speed", 1.0))
         self.chain = LiveChain(self.protocol, side, emg_sensor, imu_sites=sites,
                                detect=marking == "detect", mains=mains,
-                               stale_s=max(1.0, speed / 2))  # fmt: skip
+                               stale_s=max(1.0, speed / 2),
+                               end_wait_s=2.0 * max(1.0, speed),
+                               judge_s=0.5 * max(1.0, speed))  # fmt: skip
         self.mains, self.pdf, self.n_boot, self.seed = mains, pdf, n_boot, seed
         self.tick_s = tick_s
         self.state: RunState = "connecting"
