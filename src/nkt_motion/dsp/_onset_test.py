@@ -26,7 +26,7 @@ from scipy import signal
 
 from nkt_motion.dsp._validate import FloatArray
 from nkt_motion.dsp.envelope import _moving_mean
-from nkt_motion.dsp.filters import _filtfilt, min_length, settle_length
+from nkt_motion.dsp.filters import _filtfilt, _steady_state, min_length, settle_length
 
 __all__ = ["against_baseline", "smoothed"]
 
@@ -56,7 +56,7 @@ def smoothed(r: FloatArray, sos: FloatArray, w: int) -> FloatArray:
     level = r.mean(axis=-1, keepdims=True)
     r -= level
     zi = np.zeros((len(sos) + 1, r.shape[0], 2))
-    zi[:-1] = signal.sosfilt_zi(sos)[:, None, :] * r[None, :, :1]
+    zi[:-1] = _steady_state(sos)[:, None, :] * r[None, :, :1]
     run, _ = signal.sosfilt(np.vstack([sos, _RUNNING_SUM]), r, axis=-1, zi=zi)
     left, right = w // 2, w - 1 - w // 2
     inner = slice(left + 1, n - right)  # samples whose window lies inside the signal
@@ -67,7 +67,7 @@ def smoothed(r: FloatArray, sos: FloatArray, w: int) -> FloatArray:
     mean[:, inner] += level
     mean[:, : inner.start] = mean[:, inner.start : inner.start + 1]  # replaced below
     mean[:, inner.stop :] = mean[:, inner.stop - 1 : inner.stop]
-    zi = signal.sosfilt_zi(sos)[:, None, :] * mean[None, :, -1:]
+    zi = _steady_state(sos)[:, None, :] * mean[None, :, -1:]
     back, _ = signal.sosfilt(sos, mean[:, ::-1], axis=-1, zi=zi)
     test: FloatArray = back[:, ::-1]
     test[:, :edge] = head

@@ -8,6 +8,7 @@ Applying the sections is :mod:`nkt_motion.dsp.filters`.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -26,6 +27,26 @@ __all__ = [
     "notch_sos",
     "settle_length",
 ]
+
+
+@functools.lru_cache(maxsize=64)
+def _butter(order: int, cutoff: float | tuple[float, float], btype: str, fs: float) -> FloatArray:
+    """Butterworth sections, designed once per set of arguments (read-only)."""
+    sos: FloatArray = signal.butter(order, cutoff, btype=btype, output="sos", fs=fs)
+    sos.flags.writeable = False
+    return sos
+
+
+@functools.lru_cache(maxsize=64)
+def _notches(fs: float, f0: float, q: float, n: int) -> FloatArray:
+    """Notch sections at ``f0`` and its first ``n - 1`` multiples (read-only)."""
+    sections = []
+    for k in range(1, n + 1):
+        b, a = signal.iirnotch(k * f0, q, fs=fs)
+        sections.append(signal.tf2sos(b, a))
+    sos = np.vstack(sections)
+    sos.flags.writeable = False
+    return sos
 
 
 def _check_order(order: int) -> int:
@@ -70,10 +91,7 @@ def bandpass_sos(
         raise ValidationError(
             f"low must be < high, got low={low} and high={high}", parameter="low"
         )
-    sos: FloatArray = signal.butter(
-        _check_order(order), [lo, hi], btype="bandpass", output="sos", fs=fs
-    )
-    return sos
+    return _butter(_check_order(order), (lo, hi), "bandpass", fs).copy()
 
 
 def highpass_sos(fs: float, *, cutoff: float = 20.0, order: int = 4) -> FloatArray:
@@ -100,8 +118,7 @@ def highpass_sos(fs: float, *, cutoff: float = 20.0, order: int = 4) -> FloatArr
     """
     fs = validate_fs(fs)
     fc = validate_cutoff(cutoff, name="cutoff", fs=fs)
-    sos: FloatArray = signal.butter(_check_order(order), fc, btype="highpass", output="sos", fs=fs)
-    return sos
+    return _butter(_check_order(order), fc, "highpass", fs).copy()
 
 
 def lowpass_sos(fs: float, *, cutoff: float = 6.0, order: int = 4) -> FloatArray:
@@ -128,8 +145,7 @@ def lowpass_sos(fs: float, *, cutoff: float = 6.0, order: int = 4) -> FloatArray
     """
     fs = validate_fs(fs)
     fc = validate_cutoff(cutoff, name="cutoff", fs=fs)
-    sos: FloatArray = signal.butter(_check_order(order), fc, btype="lowpass", output="sos", fs=fs)
-    return sos
+    return _butter(_check_order(order), fc, "lowpass", fs).copy()
 
 
 def notch_sos(
@@ -162,11 +178,7 @@ def notch_sos(
     f0 = validate_cutoff(freq, name="freq", fs=fs)
     q = validate_positive(quality, name="quality")
     n = int(np.ceil(fs / 2.0 / f0)) - 1 if harmonics else 1
-    sections = []
-    for k in range(1, n + 1):
-        b, a = signal.iirnotch(k * f0, q, fs=fs)
-        sections.append(signal.tf2sos(b, a))
-    return np.vstack(sections)
+    return _notches(fs, f0, q, n).copy()
 
 
 def bandpass_notch_sos(
@@ -239,10 +251,14 @@ def settle_length(sos: ArrayLike, *, tol: float = 1e-18) -> int:
     >>> settle_length(lowpass_sos(2000.0, cutoff=50.0, order=2))
     374
     """
-    _, poles, _ = signal.sos2zpk(np.asarray(sos, dtype=np.float64))
-    rho = float(np.abs(poles).max()) if len(poles) else 0.0
+    s = np.atleast_2d(np.asarray(sos, dtype=np.float64))
+    a1, a2 = s[:, 4] / s[:, 3], s[:, 5] / s[:, 3]  # poles: roots of z**2 + a1 z + a2
+    disc = a1**2 - 4.0 * a2
+    root = np.sqrt(np.abs(disc))
+    real = np.maximum(np.abs(-a1 + root), np.abs(-a1 - root)) / 2.0
+    rho = float(np.where(disc < 0, np.sqrt(np.abs(a2)), real).max())
     if rho == 0.0:  # FIR: no memory beyond its taps
-        return 2 * len(np.atleast_2d(sos))
+        return 2 * len(s)
     if rho >= 1.0:
         raise ValidationError(
             f"sos must be stable (poles inside the unit circle), got a pole of magnitude {rho:g}",

@@ -15,6 +15,7 @@ signal is made: a row needs two filtered copies at most.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -57,6 +58,18 @@ __all__ = [
 ]
 
 
+@functools.lru_cache(maxsize=64)
+def _zi_of(key: bytes, n_sections: int) -> FloatArray:
+    zi: FloatArray = signal.sosfilt_zi(np.frombuffer(key).reshape(n_sections, 6))
+    zi.flags.writeable = False
+    return zi
+
+
+def _steady_state(sos: FloatArray) -> FloatArray:
+    """:func:`scipy.signal.sosfilt_zi` of ``sos``, computed once per filter (read-only)."""
+    return _zi_of(np.ascontiguousarray(sos, dtype=np.float64).tobytes(), len(sos))
+
+
 def _filtfilt(sos: FloatArray, x: FloatArray) -> FloatArray:
     """Zero-phase filtering of a 2-D array along its last axis (see the module notes).
 
@@ -66,7 +79,7 @@ def _filtfilt(sos: FloatArray, x: FloatArray) -> FloatArray:
     in time order, goes into the forward pass's array, which is returned.
     """
     pad = min_length(sos) - 1
-    zi = signal.sosfilt_zi(sos)[:, None, :]
+    zi = _steady_state(sos)[:, None, :]
     left = 2 * x[:, :1] - x[:, pad:0:-1]
     _, z = signal.sosfilt(sos, left, axis=-1, zi=zi * left[None, :, :1])
     fwd, z = signal.sosfilt(sos, x, axis=-1, zi=z)
@@ -96,8 +109,10 @@ def _filtfilt_after(first: FloatArray, second: FloatArray, x: FloatArray) -> Flo
     if n < 4 * piece:  # the two recomputed ends would cost more than the second pass
         return _filtfilt(second, _filtfilt(first, x))
     y = _filtfilt(both, x)
-    y[:, :edge] = _filtfilt(second, _filtfilt(first, x[:, :piece]))[:, :edge]
-    y[:, n - edge :] = _filtfilt(second, _filtfilt(first, x[:, n - piece :]))[:, -edge:]
+    ends = _filtfilt(second, _filtfilt(first, np.concatenate([x[:, :piece], x[:, n - piece :]])))
+    rows = x.shape[0]
+    y[:, :edge] = ends[:rows, :edge]
+    y[:, n - edge :] = ends[rows:, -edge:]
     return y
 
 
