@@ -1,5 +1,6 @@
 """Bad input during a retest: a sensor drops mid-trial, skipped and repeated steps, Ctrl-C,
-a dead channel. Each runs the short hip-flexion protocol on the emulated client."""
+a dead channel; and a protocol with an IMU. Each runs the short hip-flexion protocol (or
+a variant) on the emulated client."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import pytest
 from nkt_motion import read
 from nkt_motion.capture import read_capture
 from nkt_motion.errors import ValidationError
+from nkt_motion.features import trial_table
+from nkt_motion.protocols import load_protocol
 from nkt_motion.retest import AutoPilot, EmulatedPlan, EmulatedSetup, RetestSession
 
 pytestmark = pytest.mark.slow
@@ -157,3 +160,39 @@ def test_a_dead_channel_blocks_the_test_until_override(
     assert any("override" in n for n in run.session.guide.notes)
     saved = read(run.result.bids)
     assert saved.events["label"].tolist() == ["pre/test/GMED"]
+
+
+IMU = """
+[[imu]]
+site = "pelvis"
+mounting = "Flat over the sacrum on a belt."
+purpose = "Frontal-plane pelvis angle."
+
+[[kinematic_signs]]
+sign = "contralateral_pelvic_drop"
+threshold_deg = 5.0
+source = "Nakagawa et al. 2012 (group means, not a cut-off)."
+"""
+
+
+def test_imu_angles_the_protocol_names_are_measured_live(
+    retest: Callable[..., Any], short_protocol: Path, tmp_path: Path
+) -> None:
+    from nkt_motion.retest import plan_session
+
+    path = tmp_path / "hip_flexion_imu.toml"
+    text = short_protocol.read_text().replace('name = "hip_flexion_short"',
+                                              'name = "hip_flexion_imu"')  # fmt: skip
+    path.write_text(text + IMU)
+    plan = plan_session(path, "L")
+    run = retest(plan, tmp_path / "bids", speed=SPEED, pilot={"stop_at": ("pre_test", 2)})
+    (angle,) = run.snapshots[-1]["angles"]
+    assert angle["name"] == "pelvic_drop" and angle["unit"] == "deg"
+    pre = [t for t in run.result.trials if t["phase"] == "pre" and t["status"] == "complete"]
+    drops = [t["angles"]["pelvic_drop"] for t in pre]
+    assert len(drops) == 2 and all(5.0 < d < 11.0 for d in drops)  # simulated: 8 deg
+    saved = read(run.result.bids)
+    assert [s.name for s in saved.streams.values()] == ["emg", "imu"]
+    offline = trial_table(saved, load_protocol(path))
+    offline = offline[offline["phase"] == "pre"]["pelvic_drop_deg"].to_numpy(float)
+    np.testing.assert_allclose(drops, offline, atol=0.1)  # live = offline, degrees
