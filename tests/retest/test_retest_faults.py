@@ -18,7 +18,13 @@ from nkt_motion.capture import read_capture
 from nkt_motion.errors import ValidationError
 from nkt_motion.features import trial_table
 from nkt_motion.protocols import load_protocol
-from nkt_motion.retest import AutoPilot, EmulatedPlan, EmulatedSetup, RetestSession
+from nkt_motion.retest import (
+    AutoPilot,
+    EmulatedPlan,
+    EmulatedSetup,
+    RetestSession,
+    plan_session,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -105,23 +111,6 @@ def test_skip_and_repeat_are_recorded_not_lost(troubled: Any) -> None:
     assert log["steps"][0] == {"id": "sensor_check", "status": "skipped"}
 
 
-def test_ctrl_c_during_the_pre_trials_saves_an_analysable_partial_session(
-    retest: Callable[..., Any], short_plan: EmulatedPlan, tmp_path: Path
-) -> None:
-    run = retest(short_plan, tmp_path, speed=SPEED, pilot={"stop_at": ("pre_test", 1)})
-    assert run.result.state == "stopped" and run.session.snapshot()["state"] == "stopped"
-    saved = read(run.result.bids)
-    labels = saved.events["label"].tolist()
-    assert labels == ["rest", "ref/GMED", "ref/GMED", "ref/ADL", "pre/test/GMED"]
-    last = run.session.guide.records[-1]
-    assert last.status == "incomplete" and "stopped" in last.note
-    (test,) = run.session.verdict["tests"]
-    assert test["verdict"] == "inconclusive" and test["post"]["ratio"] is None
-    assert any("partial" in m for m in run.session.messages)
-    assert read_capture(run.result.capture).packets
-    assert run.result.report is not None and run.result.report.is_file()
-
-
 def test_a_dead_channel_blocks_the_test_until_override(
     retest: Callable[..., Any], short_plan: EmulatedPlan, tmp_path: Path
 ) -> None:
@@ -175,17 +164,35 @@ source = "Nakagawa et al. 2012 (group means, not a cut-off)."
 """
 
 
-def test_imu_angles_the_protocol_names_are_measured_live(
-    retest: Callable[..., Any], short_protocol: Path, tmp_path: Path
-) -> None:
-    from nkt_motion.retest import plan_session
-
-    path = tmp_path / "hip_flexion_imu.toml"
+@pytest.fixture(scope="module")
+def stopped(retest: Callable[..., Any], short_protocol: Path, tmp_path_factory: Any) -> Any:
+    """Ctrl-C during the third pre-correction trial, on the short protocol with a pelvis IMU."""
+    folder = tmp_path_factory.mktemp("imu")
+    path = folder / "hip_flexion_imu.toml"
     text = short_protocol.read_text().replace('name = "hip_flexion_short"',
                                               'name = "hip_flexion_imu"')  # fmt: skip
     path.write_text(text + IMU)
     plan = plan_session(path, "L")
-    run = retest(plan, tmp_path / "bids", speed=SPEED, pilot={"stop_at": ("pre_test", 2)})
+    return retest(plan, folder / "bids", speed=SPEED, pilot={"stop_at": ("pre_test", 2)}), path
+
+
+def test_ctrl_c_during_the_pre_trials_saves_an_analysable_partial_session(stopped: Any) -> None:
+    run, _ = stopped
+    assert run.result.state == "stopped" and run.session.snapshot()["state"] == "stopped"
+    saved = read(run.result.bids)
+    labels = saved.events["label"].tolist()
+    assert labels == ["rest", "ref/GMED", "ref/GMED", "ref/ADL"] + ["pre/test/GMED"] * 2
+    last = run.session.guide.records[-1]
+    assert last.status == "incomplete" and "stopped" in last.note
+    (test,) = run.session.verdict["tests"]
+    assert test["verdict"] == "inconclusive" and test["post"]["ratio"] is None
+    assert any("partial" in m for m in run.session.messages)
+    assert read_capture(run.result.capture).packets
+    assert run.result.report is not None and run.result.report.is_file()
+
+
+def test_imu_angles_the_protocol_names_are_measured_live(stopped: Any) -> None:
+    run, path = stopped
     (angle,) = run.snapshots[-1]["angles"]
     assert angle["name"] == "pelvic_drop" and angle["unit"] == "deg"
     pre = [t for t in run.result.trials if t["phase"] == "pre" and t["status"] == "complete"]

@@ -77,12 +77,14 @@ def test_feed_keeps_lost_packets_as_a_gap_of_their_samples() -> None:
 
 def test_feed_starts_a_new_track_at_a_reconnection() -> None:
     feed = LiveFeed([ENTRY], origin_ns=0, settle_s=0.05)
-    before = feed.feed("s1", emg_packets(list(range(20))))
-    feed.connected("s1", 2_000_000_000)
+    feed.connected("s1", 1_009_000_000)  # the first packet came just before its event
+    before = feed.feed("s1", emg_packets(list(range(4000 // 20))))
+    assert len(before) == 1 and before[0].data.shape[1] == 4000
+    feed.connected("s1", 3_000_000_000)
     # the device restarts its counters; the new connection's packets arrive from 2 s on
-    after = feed.feed("s1", emg_packets(list(range(20)), t0_ns=2_000_000_000))
-    assert before and after
-    assert abs(after[0].start_s - 2.0) < 1e-3 and after[0].data[0, 0] == 0.0
+    after = feed.feed("s1", emg_packets(list(range(20)), t0_ns=2_990_000_000))
+    assert [b.data[0, 0] for b in after] == [0.0, 20.0]  # two tracks: a restart, then the event
+    assert abs(after[0].start_s - 2.99) < 1e-3 and abs(after[1].start_s - 3.0) < 1e-3
     with pytest.raises(ValidationError, match="sensor must be one of"):
         feed.connected("other", 0)
 

@@ -88,6 +88,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the emulated client")
     p.add_argument("--n-boot", type=int, default=2000, help="assessment bootstrap resamples")
     p.add_argument("--no-pdf", action="store_true", help="HTML report only")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a session saved under the same labels")  # fmt: skip
     p.add_argument("--no-live", action="store_true", help="messages, no live view")
     p.set_defaults(func=run)
 
@@ -282,7 +284,7 @@ async def _drive(
     session = RetestSession(
         protocol, args.side, configs, out=args.out, subject=args.subject, session=args.session,
         recorder_options=options, marking=args.marking, override_quality=args.override_quality,
-        mains=args.mains, pdf=not args.no_pdf, n_boot=args.n_boot,
+        mains=args.mains, pdf=not args.no_pdf, n_boot=args.n_boot, overwrite=args.overwrite,
     )  # fmt: skip
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

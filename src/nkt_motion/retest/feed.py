@@ -117,6 +117,17 @@ def _unwrap(value: int, last: int | None, bits: int) -> int:
     return last + (step if step < span // 2 else step - span)
 
 
+def _restarted(track: _Track, chunk: DecodedChunk) -> bool:
+    """Whether the chunk's device counter or clock went back by more than a second."""
+    if chunk.first_sample is not None and track.last_stamp is not None:
+        back = track.last_stamp - _unwrap(chunk.first_sample, track.last_stamp, 32)
+        return back > chunk.fs
+    if chunk.device_time_ns is not None and track.base is not None and track.device_x:
+        newest = track.base + track.device_x[-1] * 1e9
+        return newest - chunk.device_time_ns > 1e9
+    return False
+
+
 def _imu_rows(
     chunk: DecodedChunk, data: FloatArray
 ) -> tuple[str, tuple[str, ...], FloatArray] | None:
@@ -184,8 +195,9 @@ class LiveFeed:
             s.id: get_profile(s.profile, **dict(s.options)) for s in sensors
         }
         self._joiners: dict[str, dict[str, WitMotionReassembler]] = {s.id: {} for s in sensors}
-        self._tracks: dict[tuple[str, int, str, float, tuple[str, ...]], _Track] = {}
+        self._tracks: dict[tuple[str, tuple[int, int], str, float, tuple[str, ...]], _Track] = {}
         self._connects: dict[str, list[int]] = {s.id: [] for s in sensors}
+        self._restarts: dict[str, int] = {s.id: 0 for s in sensors}
         #: Packets that could not be decoded, per sensor.
         self.malformed: dict[str, int] = {s.id: 0 for s in sensors}
         #: While True (a trial is open), contiguous samples stay on their grid
@@ -196,7 +208,11 @@ class LiveFeed:
         """Note a connection of ``sensor``: packets received after ``host_ns`` start new tracks.
 
         As in :func:`nkt_motion.timeline.make_pieces`, a packet belongs to the last
-        connection made before it arrived; device positions restart with it.
+        connection made before it arrived (the first connection also takes the
+        packets that came before its event); device positions restart with it.
+        A device counter or clock that goes back by more than a second also
+        starts a new track (the first packets of a reconnection can arrive
+        before its event).
 
         Parameters
         ----------
@@ -214,7 +230,7 @@ class LiveFeed:
                                   f"{sensor!r}", parameter="sensor")  # fmt: skip
 
     def _segment(self, sensor: str, host_ns: int) -> int:
-        return bisect.bisect_right(self._connects[sensor], host_ns)
+        return max(bisect.bisect_right(self._connects[sensor], host_ns) - 1, 0)
 
     def feed(self, sensor: str, packets: Sequence[Packet]) -> list[FeedBlock]:
         """Decode a batch of one sensor's packets and return the blocks now placed.
@@ -237,11 +253,15 @@ class LiveFeed:
         for host_ns, chunk in self._decode(sensor, packets):
             if chunk.kind == "ecg":
                 continue
-            segment = self._segment(sensor, host_ns)
-            key = (sensor, segment, chunk.kind, chunk.fs, chunk.channels)
+            epoch = (self._segment(sensor, host_ns), self._restarts[sensor])
+            key = (sensor, epoch, chunk.kind, chunk.fs, chunk.channels)
             track = self._tracks.get(key)
+            if track is not None and _restarted(track, chunk):
+                self._restarts[sensor] += 1  # the device restarted its counters
+                epoch = (epoch[0], self._restarts[sensor])
+                key, track = (sensor, epoch, chunk.kind, chunk.fs, chunk.channels), None
             if track is None:
-                out += self._close_older(sensor, segment)
+                out += self._close_older(sensor, epoch)
                 track = self._tracks[key] = _Track(chunk.fs)
             self._add(track, host_ns, chunk)
             touched[id(track)] = track
@@ -249,10 +269,10 @@ class LiveFeed:
             out += self._place(sensor, track)
         return out
 
-    def _close_older(self, sensor: str, segment: int) -> list[FeedBlock]:
+    def _close_older(self, sensor: str, epoch: tuple[int, int]) -> list[FeedBlock]:
         """Place what the sensor's earlier connections still hold, and forget them."""
         out: list[FeedBlock] = []
-        for key in [k for k in self._tracks if k[0] == sensor and k[1] < segment]:
+        for key in [k for k in self._tracks if k[0] == sensor and k[1] < epoch]:
             track = self._tracks.pop(key)
             if track.held:
                 self._refit(track)

@@ -181,6 +181,7 @@ def finish_session(
     pdf: bool = True,
     n_boot: int = 2000,
     seed: int = 0,
+    overwrite: bool = False,
 ) -> RetestResult:
     """Save, assess and report a recorded retest (see the module notes).
 
@@ -203,6 +204,8 @@ def finish_session(
         Also write the PDF report.
     n_boot, seed : int
         Assessment bootstrap resamples and seed.
+    overwrite : bool
+        Replace a session folder that already holds one.
 
     Returns
     -------
@@ -216,7 +219,7 @@ def finish_session(
     if not session.streams:
         said.append(f"no data was received; the capture is kept at {capture}")
         return RetestResult("failed", capture=capture, messages=tuple(said))
-    folder = write_bids(session, out)
+    folder = write_bids(session, out, overwrite=overwrite)
     said.append(f"session saved as BIDS-EMG in {folder}")
     base = f"sub-{subject}_ses-{session_id}_task-{meta.get('task', 'nkt')}"
     deriv = out / "derivatives" / "nkt-motion" / f"sub-{subject}" / f"ses-{session_id}"

@@ -136,7 +136,8 @@ class RetestSession:
         The sensors; one of them must record the EMG of the protocol's muscles
         on ``side`` (see :func:`sensor_options`).
     out : str or Path
-        BIDS dataset root; ``sub-<subject>/ses-<session>`` must not exist yet.
+        BIDS dataset root; ``sub-<subject>/ses-<session>`` must not hold a
+        session yet, unless ``overwrite``.
     subject, session : str
         BIDS labels.
     capture : str or Path or None
@@ -156,6 +157,8 @@ class RetestSession:
         Also write the PDF report.
     n_boot, seed : int
         Assessment bootstrap resamples and seed.
+    overwrite : bool
+        Replace a session already saved under the same labels (at the end).
     tick_s : float
         Wall seconds between two housekeeping turns.
 
@@ -188,6 +191,7 @@ class RetestSession:
         pdf: bool = True,
         n_boot: int = 2000,
         seed: int = 0,
+        overwrite: bool = False,
         tick_s: float = 0.05,
     ) -> None:
         self.protocol = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
@@ -200,7 +204,8 @@ class RetestSession:
         self.sensors = list(sensors)
         self.out, self.subject, self.session_id = Path(out), subject, session
         folder = self.out / f"sub-{subject}" / f"ses-{session}"
-        if folder.exists() and any(folder.iterdir()):
+        self.overwrite = overwrite
+        if not overwrite and folder.exists() and any(folder.iterdir()):
             raise ValidationError(f"{folder} already holds a session; choose another session "
                                   "label or output folder", parameter="session")  # fmt: skip
         self.task = "".join(ch for ch in self.protocol.name if ch.isalnum()) or "nkt"
@@ -384,7 +389,7 @@ class RetestSession:
         result = await asyncio.to_thread(
             finish_session, recording, self.guide, out=self.out, subject=self.subject,
             session_id=self.session_id, meta=meta, live_trials=live, pdf=self.pdf,
-            n_boot=self.n_boot, seed=self.seed,
+            n_boot=self.n_boot, seed=self.seed, overwrite=self.overwrite,
         )  # fmt: skip
         for text in result.messages:
             self._say(text)
