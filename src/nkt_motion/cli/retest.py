@@ -94,11 +94,23 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _bar(level: float | None, normalised: bool, top: float) -> str:
+#: Full bar: the reference level for a normalised channel, else this many uV at least.
+_FULL_UV = 50.0
+
+
+def _bar(level: float | None, top: float) -> str:
     if level is None:
         return " " * _BAR
     n = min(_BAR, round(_BAR * level / top)) if top > 0 else 0
     return "█" * n + " " * (_BAR - n)
+
+
+def _interval(value: float | None, ci: list[float | None]) -> str:
+    if value is None:
+        return "n/a"
+    if ci[0] is None or ci[1] is None:
+        return f"{value:.2f}"
+    return f"{value:.2f} [{ci[0]:.2f}-{ci[1]:.2f}]"
 
 
 def render(snap: dict[str, Any], *, width: int = 88) -> str:
@@ -133,13 +145,15 @@ def render(snap: dict[str, Any], *, width: int = 88) -> str:
     lines.append(f"  {state or ('ready' if step['can_mark'] else '')}{n}")
     if step["blocked_reason"]:
         lines.append(f"  blocked: {step['blocked_reason']}")
-    top = max([c["level"] for c in snap["channels"] if c["level"] is not None], default=1.0)
+    raw = [c["level"] for c in snap["channels"] if c["level"] is not None and not c["normalised"]]
+    top_uv = max([_FULL_UV, *raw])
     for c in snap["channels"]:
         level = "   -" if c["level"] is None else f"{c['level']:8.2f}"
         unit = "" if c["normalised"] else " uV"
         note = f"  {c['reason']}" if c["quality"] != "ok" else ""
         lines.append(f"  {_LIGHT[c['quality']]} {c['label']:<12} "
-                     f"{_bar(c['level'], c['normalised'], top)} {level}{unit}{note}")  # fmt: skip
+                     f"{_bar(c['level'], 1.0 if c['normalised'] else top_uv)} "
+                     f"{level}{unit}{note}")  # fmt: skip
     for r in snap["ratios"]:
         cur = "-" if r["current"] is None else f"{r['current']:.2f}"
         prev = "-" if r["previous"] is None else f"{r['previous']:.2f}"
@@ -316,16 +330,11 @@ def _print_result(result: Any) -> None:
 
     verdict = None if result.assessment is None else verdict_entry(result.assessment)
     for t in (verdict or {}).get("tests", []):
-
-        def fmt(x: float | None) -> str:
-            return "-" if x is None else f"{x:.2f}"
-
         pre, post = t["pre"], t["post"]
         print(f"{t['tested']}:{t['partner']} {t['verdict'].upper()}: {t['reason']}")
-        lo, hi = t["change_ci"]
-        print(f"  pre {fmt(pre['ratio'])} [{fmt(pre['ci'][0])}-{fmt(pre['ci'][1])}]  post "
-              f"{fmt(post['ratio'])} [{fmt(post['ci'][0])}-{fmt(post['ci'][1])}]  change "
-              f"x{fmt(t['change'])} [{fmt(lo)}-{fmt(hi)}]")  # fmt: skip
+        print(f"  pre {_interval(pre['ratio'], pre['ci'])}  post "
+              f"{_interval(post['ratio'], post['ci'])}  change x"
+              f"{_interval(t['change'], t['change_ci'])}")  # fmt: skip
     rows: list[tuple[str, Path | None]] = [("BIDS session", result.bids),
                                            ("report", result.report), ("PDF", result.pdf),
                                            ("capture", result.capture)]  # fmt: skip
