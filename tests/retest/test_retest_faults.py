@@ -57,7 +57,7 @@ def troubled(retest: Callable[..., Any], short_plan: EmulatedPlan, tmp_path_fact
         pilot.send("trial_start", first[0])
         await pilot.at(first[1])
         pilot.send("trial_stop", first[1])
-        pilot.send("repeat", first[1] + 0.5)  # the client moved: do it again
+        pilot.send("repeat")  # the client moved: do it again
         await _play(pilot, steps["ref_gmed"], [second])
         for sid in ("ref_adl", "pre_test", "correction", "post_test"):
             await _play(pilot, steps[sid], list(steps[sid].trials))

@@ -239,6 +239,8 @@ def test_commands_before_the_sensors_stream(tmp_path: Path) -> None:
         rs.command("jump")
     with pytest.raises(ValidationError, match="not streaming yet"):
         rs.command("trial_start")
+    with pytest.raises(ValidationError, match="t must be a session time up to now"):
+        rs.command("next", t=60.0)
     rs.command("skip", note="checked before")
     assert rs.guide.step.id == "rest" and "Not done" not in rs.messages[-1]
     rs.command("stop")

@@ -68,6 +68,8 @@ logger = logging.getLogger(__name__)
 
 RunState = Literal["connecting", "running", "finishing", "finished", "stopped", "failed"]
 _DETECTED_KINDS = ("pre_test", "post_test")
+#: A command may carry a time this far ahead of the session clock (seconds).
+_AHEAD_S = 0.5
 
 
 def sensor_options(protocol: Protocol, side: str, profile: str) -> dict[str, Any]:
@@ -488,9 +490,12 @@ class RetestSession:
         if name.startswith("trial_") and self.state == "connecting":
             raise ValidationError(f"{name}: the sensors are not streaming yet",
                                   parameter="command")  # fmt: skip
-        t = args.pop("t", None)
+        now, t = self.now_s, args.pop("t", None)
+        if t is not None and not (isinstance(t, int | float) and t <= now + _AHEAD_S):
+            raise ValidationError(f"t must be a session time up to now ({now:.3f} s), got {t!r}",
+                                  parameter="t")  # fmt: skip
         try:
-            self._apply(name, self.now_s if t is None else t, **args)
+            self._apply(name, now if t is None else float(t), **args)
         except ValidationError as exc:
             self._say(f"Not done: {exc}")
             raise
