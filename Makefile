@@ -20,10 +20,8 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(BIN)/nkt-motion simulate --out demo-output --seed 7 --overwrite
-	$(BIN)/nkt-motion info demo-output
-	$(BIN)/nkt-motion analyze demo-output --json demo-output/assessment.json \
-		--report demo-output/report.html
+	NKT_MOTION_INDEX=demo-output/index.sqlite $(BIN)/nkt-motion retest \
+		--protocol hip_flexion_gmed_adl --side L --emulate --auto --out demo-output --overwrite
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks data/samples

@@ -19,6 +19,7 @@ from nkt_motion.capture import read_capture
 from nkt_motion.cli import main
 from nkt_motion.errors import FileFormatError
 from nkt_motion.features import trial_table
+from nkt_motion.index import open_index
 from nkt_motion.model import make_events
 from nkt_motion.protocols import load_protocol
 from nkt_motion.retest import EmulatedPlan
@@ -42,6 +43,12 @@ def test_auto_with_detected_trials_writes_the_same_events_as_manual_marks(
     assert code == 0, text
     assert "retest finished" in text and "BIDS session:" in text and "report:" in text
     assert "PDF:" not in text
+    # the visit is in the client/session index (tests point NKT_MOTION_INDEX at a temp file)
+    assert "index:" in text
+    with open_index() as idx:
+        visits = idx.history("01")
+    assert set(visits["verdict"]) <= {"resolved", "improved", "unchanged", "worse", "inconclusive"}
+    assert len(visits) >= 1
     saved = read(out / "sub-01" / "ses-01")
     ev = saved.events
     # Manual marks (the script's, at the plan's times) for rest and references;

@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from nkt_motion.cli._assessment import add_index_options, record_in_index
 from nkt_motion.errors import ValidationError
 
 __all__ = ["KEYS", "register", "render", "run"]
@@ -90,6 +91,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-pdf", action="store_true", help="HTML report only")
     p.add_argument("--overwrite", action="store_true",
                    help="replace a session saved under the same labels")  # fmt: skip
+    add_index_options(p)
     p.add_argument("--no-live", action="store_true", help="messages, no live view")
     p.set_defaults(func=run)
 
@@ -369,4 +371,21 @@ def run(args: argparse.Namespace) -> int:
     result = asyncio.run(_retest(args))
     print(f"retest {result.state} in {time.monotonic() - start:.1f} s")
     _print_result(result)
+    _index(args, result)
     return 0 if result.state in ("finished", "stopped") else 1
+
+
+def _index(args: argparse.Namespace, result: Any) -> None:
+    """Record the saved session's assessment in the client/session index (a warning on failure)."""
+    if result.assessment is None or result.session is None or result.bids is None:
+        return
+    from nkt_motion.errors import NktMotionError
+
+    where = argparse.Namespace(path=result.bids, index=args.index, no_index=args.no_index)
+    try:
+        recorded = record_in_index(where, result.session, result.assessment, origin="retest")
+    except (NktMotionError, OSError) as exc:
+        print(f"warning: the index was not updated: {exc}", file=sys.stderr)
+        return
+    if recorded is not None:
+        print(f"index: {recorded[0]} (nkt-motion history {result.session.subject})")
