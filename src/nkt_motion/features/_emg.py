@@ -4,7 +4,18 @@ Processing (each step is a :mod:`nkt_motion.dsp` function or Stream method):
 quality checks on the raw signal (:func:`~nkt_motion.dsp.check_quality`); a
 notch at the session's power-line frequency and its harmonics when a channel
 fails the ``mains`` check; band-pass 20-450 Hz; linear envelope (6 Hz);
-onsets on the band-passed signal with the first ``rest`` event as baseline.
+onsets on the band-passed signal with the first ``rest`` event clear of gaps
+as baseline.
+
+Gaps (missing samples: NaN in the stream and, where the recording knows why,
+a row of ``Session.gaps``): runs up to 10 ms are bridged by linear
+interpolation; longer ones split the signal into stretches that are filtered
+and enveloped separately (:mod:`nkt_motion.model._processing`), so no filter
+runs across a gap and no signal is made up for it. The session quality checks
+use the samples recorded. A trial window that holds a missing sample (or a
+sample the filters could not produce) is unusable for that channel, and its
+reason says which gap, how long and why (``trial 3 of pre/test/GMED overlaps
+a 1.2 s gap in EMG (disconnect)``); trials are counted from 1 in reasons.
 """
 
 from __future__ import annotations
@@ -17,12 +28,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from nkt_motion.dsp import bridge_nans, check_quality, cocontraction, spectral_frequencies
+from nkt_motion.dsp import check_quality, cocontraction, spectral_frequencies
 from nkt_motion.dsp.onsets import OnsetMethod
 from nkt_motion.errors import SignalError
 from nkt_motion.features._context import AnalysisContext
 from nkt_motion.model import Session, Stream
-from nkt_motion.model._processing import session_onsets
+from nkt_motion.model._processing import bridge_short_nans, session_onsets
 from nkt_motion.vocab import muscle_name
 
 __all__ = ["PreparedEmg", "prepare_emg"]
@@ -61,6 +72,8 @@ class PreparedEmg:
         clock), or None when they could not be detected.
     onset_reason : str
         Why ``onsets`` is None (empty otherwise).
+    gaps : pandas.DataFrame
+        The session's gap rows of the EMG stream (``Session.gaps`` columns).
     """
 
     raw: Stream
@@ -72,13 +85,26 @@ class PreparedEmg:
     notch_hz: float | None
     onsets: pd.DataFrame | None
     onset_reason: str
+    gaps: pd.DataFrame
 
 
 def _quality(raw: Stream, mains: float) -> pd.DataFrame:
-    data, _ = bridge_nans(raw.data, raw.fs, ch_names=raw.ch_names)
-    return check_quality(
-        np.nan_to_num(data), raw.fs, ch_names=raw.ch_names, stream=raw.name, mains=mains
-    )
+    """Session quality checks over the samples recorded (gaps left out, short runs bridged)."""
+    data, _ = bridge_short_nans(raw.data, raw.fs)
+    kept = np.isfinite(data).all(axis=0)
+    if kept.all():
+        return check_quality(data, raw.fs, ch_names=raw.ch_names, stream=raw.name, mains=mains)
+    if kept.sum() >= raw.fs:  # at least a second that every channel recorded
+        return check_quality(
+            data[:, kept], raw.fs, ch_names=raw.ch_names, stream=raw.name, mains=mains
+        )
+    frames = []
+    for i, name in enumerate(raw.ch_names):  # channels missing at different times
+        row = data[i : i + 1, np.isfinite(data[i])]
+        if row.shape[-1] < 2:
+            row = np.zeros((1, 2))  # nothing recorded: judged as a flat line
+        frames.append(check_quality(row, raw.fs, ch_names=[name], stream=raw.name, mains=mains))
+    return pd.concat(frames, ignore_index=True)
 
 
 def prepare_emg(
@@ -138,7 +164,9 @@ def prepare_emg(
     except SignalError as exc:
         onsets, reason = None, f"onsets not detected: {exc}"
         logger.info(reason)
-    return PreparedEmg(raw, filt, env, codes, quality, bad, notch_hz, onsets, reason)
+    gaps = session.gaps
+    gaps = gaps[gaps["stream"] == stream].reset_index(drop=True)
+    return PreparedEmg(raw, filt, env, codes, quality, bad, notch_hz, onsets, reason, gaps)
 
 
 def window_amplitudes(prep: PreparedEmg, onset: float, duration: float) -> FloatArray:
@@ -164,12 +192,76 @@ def window_amplitudes(prep: PreparedEmg, onset: float, duration: float) -> Float
     return np.stack([np.sqrt(np.mean(x**2, axis=-1)), e.mean(axis=-1), e.max(axis=-1)])
 
 
-def trial_quality(prep: PreparedEmg, onset: float, duration: float) -> list[str]:
+def _span(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds >= 0.1 else f"{1e3 * seconds:.0f} ms"
+
+
+def window_gaps(prep: PreparedEmg, onset: float, duration: float) -> list[str]:
+    """Per channel, the gaps that one window overlaps, in plain words ("" when none).
+
+    Parameters
+    ----------
+    prep : PreparedEmg
+        Prepared EMG.
+    onset, duration : float
+        Window on the session clock, seconds.
+
+    Returns
+    -------
+    list of str
+        One text per channel, in row order, e.g. ``"overlaps a 1.2 s gap in EMG
+        (disconnect)"``: the session's gap rows that overlap the window, else the
+        missing samples found in it, else the samples the filters could not
+        produce there (a stretch between gaps too short to filter).
+
+    Examples
+    --------
+    >>> from nkt_motion.features import resolve_context
+    >>> from nkt_motion.model import make_gaps
+    >>> from nkt_motion.simulate import gmed_adl_hip_flexion, simulate
+    >>> sc = gmed_adl_hip_flexion(n_trials=1).replace(trial_s=1.0, gap_s=0.5)
+    >>> s = simulate(sc).session
+    >>> x = s["emg"].data.copy()
+    >>> x[:, 2000:2400] = np.nan
+    >>> s = s.replace(gaps=make_gaps(["emg"], [""], [1.0], [0.2], ["disconnect"]))
+    >>> s = s.with_stream(s["emg"].replace(data=x))
+    >>> prep = prepare_emg(s, resolve_context(s, "hip_flexion_gmed_adl"))
+    >>> window_gaps(prep, 0.5, 1.0)[0], window_gaps(prep, 2.0, 1.0)[0]
+    ('overlaps a 0.2 s gap in EMG (disconnect)', '')
+    """
+    end = onset + duration
+    raw = prep.raw.crop(onset, end).data
+    made = np.asarray(np.isfinite(prep.filtered.crop(onset, end).data).all(axis=-1), bool)
+    made &= np.isfinite(prep.envelope.crop(onset, end).data).all(axis=-1)
+    g = prep.gaps
+    g = g[(g["onset"] < end) & (g["onset"] + g["duration"] > onset)]
+    out = []
+    for i, name in enumerate(prep.raw.ch_names):
+        rows = g[(g["channel"] == "") | (g["channel"] == name)]
+        where = [prep.raw.name.upper() if c == "" else str(c) for c in rows["channel"]]
+        texts = [
+            f"overlaps a {_span(float(d))} gap in {w} ({r})"
+            if r
+            else f"overlaps a {_span(float(d))} gap in {w}"
+            for d, w, r in zip(rows["duration"], where, rows["reason"], strict=True)
+        ]
+        n_missing = int(np.isnan(raw[i]).sum())
+        if not texts and n_missing:
+            texts = [f"overlaps {_span(n_missing / prep.raw.fs)} of missing samples in {name}"]
+        if not texts and not made[i]:
+            texts = [f"lies next to gaps in {name} too close together to filter between"]
+        out.append("; ".join(dict.fromkeys(texts)))
+    return out
+
+
+def trial_quality(
+    prep: PreparedEmg, onset: float, duration: float, *, what: str = "the trial"
+) -> list[str]:
     """Per channel, why its signal in one trial window is unusable ("" when usable).
 
     A channel is unusable in a trial when it fails a session-level check
     (:data:`SESSION_CHECKS`), or when in the trial window it is flat
-    (disconnected), clipping, or holds a gap.
+    (disconnected), clipping, or holds a gap (:func:`window_gaps`).
 
     Parameters
     ----------
@@ -177,6 +269,8 @@ def trial_quality(prep: PreparedEmg, onset: float, duration: float) -> list[str]
         Prepared EMG.
     onset, duration : float
         Trial window on the session clock, seconds.
+    what : str
+        How reasons name the trial (``"trial 3 of pre/test/GMED"``).
 
     Returns
     -------
@@ -187,12 +281,13 @@ def trial_quality(prep: PreparedEmg, onset: float, duration: float) -> list[str]
     why = [prep.bad.get(code, "") for code in prep.codes]
     if seg.n_samples < max(2, round(0.1 * seg.fs)):
         return [w or "trial window shorter than 100 ms" for w in why]
-    gap = np.asarray(~np.isfinite(seg.data).all(axis=-1), dtype=bool)
+    gaps = window_gaps(prep, onset, duration)
     q = check_quality(np.nan_to_num(seg.data), seg.fs, ch_names=seg.ch_names, stream=seg.name)
     q = q[q["check"].isin(["flat_line", "clipping"]) & ~q["ok"].astype(bool)]
     for i, name in enumerate(seg.ch_names):
-        extra = [f"{name} has a gap in this trial"] if gap[i] else []
-        extra += [str(r) for r in q.loc[q["channel"] == name, "reason"]]
+        extra = [f"{what} {gaps[i]}"] if gaps[i] else []
+        if not gaps[i]:  # a gap's zeros would read as a flat line
+            extra += [str(r) for r in q.loc[q["channel"] == name, "reason"]]
         why[i] = "; ".join([w for w in (why[i], *extra) if w])
     return why
 

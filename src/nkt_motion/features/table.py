@@ -11,7 +11,9 @@ Columns (``<C>`` a muscle code, ``<T>_<P>`` a tested and partner code):
   envelope mean and peak, normalised (see ``norm_<C>``);
 - ``norm_<C>``: the CEDE normalisation used for that muscle: ``"reference"``
   (mean over its ``ref/<CODE>`` contractions of the RMS, or of the envelope
-  mean, over each contraction), ``"task_peak"`` (the largest trial value over
+  mean, over each contraction; contractions that overlap a gap are left out,
+  and when none is left the muscle's trials are excluded with that reason
+  rather than normalised another way), ``"task_peak"`` (the largest trial value over
   all the session's test trials, pre and post together: one value across the
   task, so a pre/post change is not affected), or ``"none"``;
 - ``log_ratio_<T>_<P>``: ``log(rms_<T> / rms_<P>)``, natural log;
@@ -51,6 +53,7 @@ from nkt_motion.features._emg import (
     trial_quality,
     trial_spectra_cci,
     window_amplitudes,
+    window_gaps,
 )
 from nkt_motion.features._kinematics import SIGN_COLUMNS, kinematic_features
 from nkt_motion.model import Session
@@ -85,17 +88,33 @@ def _trial_events(session: Session, ctx: AnalysisContext, include_reference: boo
     return out.reset_index(drop=True)
 
 
-def _ref_scales(session: Session, prep: PreparedEmg, side: str | None) -> np.ndarray:
-    """Mean over each muscle's ref events of (RMS, envelope mean), shape (2, n_channels)."""
+def _ref_scales(
+    session: Session, prep: PreparedEmg, side: str | None
+) -> tuple[np.ndarray, list[str]]:
+    """Mean over each muscle's usable ref events of (RMS, envelope mean), shape (2, n_ch).
+
+    A reference contraction that overlaps a gap is left out; when that leaves a
+    muscle none, its value is NaN and the second item says why ("" otherwise).
+    """
     ev = session.events[on_side(session.events, side)]
     out = np.full((2, len(prep.codes)), np.nan)
+    why = [""] * len(prep.codes)
     for i, code in enumerate(prep.codes):
         rows = ev[(ev["phase"] == "ref") & (ev["muscle"] == muscle_id(code))]
-        spans = zip(rows["onset"], rows["duration"], strict=True)
+        spans = list(zip(rows["onset"], rows["duration"], strict=True))
+        gapped = [(k, window_gaps(prep, o, d)[i]) for k, (o, d) in enumerate(spans)]
+        gapped = [(k, g) for k, g in gapped if g]
         amps = [window_amplitudes(prep, o, d)[:2, i] for o, d in spans]
+        amps = [a for k, a in enumerate(amps) if k not in dict(gapped)]
         if amps:
             out[:, i] = np.nanmean(np.stack(amps), axis=0)
-    return out
+        elif gapped:
+            k, text = gapped[0]
+            why[i] = (
+                f"the reference contraction of {muscle_name(code)} (ref/{code} trial {k + 1}) "
+                f"{text}: {muscle_name(code)} cannot be normalised"
+            )
+    return out, why
 
 
 def _scales(
@@ -105,22 +124,28 @@ def _scales(
     tests: np.ndarray,
     method: str,
     side: str | None,
-) -> tuple[np.ndarray, list[str]]:
-    """Normalising (RMS, envelope) values per channel, shape (2, n_ch), and the method used."""
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Normalising (RMS, envelope) values per channel, shape (2, n_ch), method used, why not.
+
+    A muscle whose every reference contraction overlaps a gap keeps
+    ``"reference"`` with NaN values and a reason: its trials are excluded
+    rather than normalised another way.
+    """
     n = len(prep.codes)
     if method == "none":
-        return np.ones((2, n)), ["none"] * n
+        return np.ones((2, n)), ["none"] * n, [""] * n
     peak = np.full((2, n), np.nan)
     if tests.any():
         with np.errstate(all="ignore"):
             peak = np.nanmax(np.where(np.isfinite(amps[tests, :2]), amps[tests, :2], -np.inf), 0)
         peak[~np.isfinite(peak)] = np.nan
     if method == "task_peak":
-        return peak, ["task_peak"] * n
-    ref = _ref_scales(session, prep, side)
+        return peak, ["task_peak"] * n, [""] * n
+    ref, why = _ref_scales(session, prep, side)
     has_ref = np.isfinite(ref).all(axis=0) & (ref > 0).all(axis=0)
-    used = ["reference" if h else "task_peak" for h in has_ref]
-    return np.where(has_ref, ref, peak), used
+    lost = np.array([bool(w) for w in why])
+    used = ["reference" if h or w else "task_peak" for h, w in zip(has_ref, lost, strict=True)]
+    return np.where(has_ref | lost, ref, peak), used, why
 
 
 def _emg_row(
@@ -129,12 +154,14 @@ def _emg_row(
     amp: np.ndarray,
     scales: np.ndarray,
     pairs: list[tuple[int, int]],
+    scale_why: list[str],
 ) -> dict[str, object]:
     o, d = float(ev["onset"]), float(ev["duration"])
-    why = trial_quality(prep, o, d)
+    why = trial_quality(prep, o, d, what=f"trial {int(ev['trial']) + 1} of {ev['label']}")
     bad_scale = ~(np.isfinite(scales).all(axis=0) & (scales > 0).all(axis=0))
     for b in np.flatnonzero(bad_scale):
         note = f"normalising amplitude of {muscle_name(prep.codes[b])} is zero or missing"
+        note = scale_why[b] or note
         why[b] = "; ".join(w for w in (why[b], note) if w)
     ok = np.array([not w for w in why])
     safe = np.where(ok & ~bad_scale, scales, np.nan)
@@ -307,11 +334,12 @@ def _build(
     spans = list(zip(events["onset"], events["duration"], strict=True))
     amps = np.stack([window_amplitudes(prep, o, d) for o, d in spans])
     tests = events["phase"].isin(["pre", "post"]).to_numpy()
-    scales, used = _scales(session, prep, amps, tests, normalisation, ctx.side)
+    scales, used, scale_why = _scales(session, prep, amps, tests, normalisation, ctx.side)
     index = {c: i for i, c in enumerate(prep.codes)}
     pairs = [(index[t], index[p]) for t, p in ctx.pairs if t in index and p in index]
     rows = [
-        _emg_row(prep, ev, amps[k], scales, pairs) for k, (_, ev) in enumerate(events.iterrows())
+        _emg_row(prep, ev, amps[k], scales, pairs, scale_why)
+        for k, (_, ev) in enumerate(events.iterrows())
     ]
     ids = pd.DataFrame(
         {
