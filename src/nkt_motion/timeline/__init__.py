@@ -16,13 +16,14 @@ Examples
 100.0
 """
 
-from nkt_motion.timeline.assemble import Assembly, SensorReport, assemble
+from nkt_motion.timeline.assemble import Assembly, SensorReport, assemble, place_on_grid
 from nkt_motion.timeline.clock import ClockFit, fit_clock, lower_hull
 from nkt_motion.timeline.control import ROTATIONS, apply_control, is_data, rotation_losses
 from nkt_motion.timeline.sequence import SequenceReport, order_by_sequence, unwrap_counter
 from nkt_motion.timeline.tracks import (
     Piece,
     SensorCounts,
+    connection_segments,
     decode_packets,
     make_pieces,
     timestamp_positions,
@@ -38,12 +39,14 @@ __all__ = [
     "SequenceReport",
     "apply_control",
     "assemble",
+    "connection_segments",
     "decode_packets",
     "fit_clock",
     "is_data",
     "lower_hull",
     "make_pieces",
     "order_by_sequence",
+    "place_on_grid",
     "rotation_losses",
     "timestamp_positions",
     "unwrap_counter",

@@ -11,6 +11,14 @@ from the timestamps themselves, so a skewed device clock neither adds nor drops
 samples, and a hole of ``k`` frames shows as ``k`` frames of samples); the
 rotation of the Myo's EMG characteristics (a mod-4 counter); else arrival
 order (WitMotion, Myo IMU: loss cannot be seen).
+
+Connections are told apart by the recorder's ``connect`` events and by the
+device itself: a sample index or device clock that goes back by more than
+:data:`RESTART_BACK_S` starts a new connection wherever the event sits. The
+recorder stamps its ``connect`` event after the subscription is made, so the
+first notifications of a connection can arrive before it; a ``connect`` event
+up to :data:`EARLY_PACKETS_S` after such a restart belongs to the connection
+the restart began (as the live feed, ``retest.feed``, tells connections apart).
 """
 
 from __future__ import annotations
@@ -30,7 +38,14 @@ from nkt_motion.timeline.clock import ClockFit, fit_clock
 from nkt_motion.timeline.control import apply_control, is_data, rotation_losses
 from nkt_motion.timeline.sequence import order_by_sequence, unwrap_counter
 
-__all__ = ["Piece", "SensorCounts", "decode_packets", "make_pieces", "timestamp_positions"]
+__all__ = [
+    "Piece",
+    "SensorCounts",
+    "connection_segments",
+    "decode_packets",
+    "make_pieces",
+    "timestamp_positions",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +54,11 @@ _Key = tuple[int, str, float, tuple[str, ...]]
 
 #: Segments shorter than this (device seconds) reuse the slope of a longer one.
 MIN_FIT_SPAN_S = 2.0
+#: A device counter or clock going back by more than this (device seconds) is a
+#: restart: a new connection. Smaller steps back are late packets.
+RESTART_BACK_S = 1.0
+#: A ``connect`` event this long (host seconds) after a restart is that restart's.
+EARLY_PACKETS_S = 5.0
 
 
 @dataclass(slots=True)
@@ -268,6 +288,81 @@ def _build_piece(
                  losses)  # fmt: skip
 
 
+def _device_stamp(chunk: DecodedChunk, last: float | None) -> float | None:
+    """Device time (s) of the chunk's first sample: its unwrapped index or its timestamp."""
+    if chunk.first_sample is not None:
+        index = int(chunk.first_sample)
+        if last is not None:  # unwrap the u32 index against the track's last one
+            span, prev = 1 << 32, round(last * chunk.fs)
+            step = (index - prev) % span
+            index = prev + (step if step < span // 2 else step - span)
+        return index / chunk.fs
+    if chunk.device_time_ns is not None:
+        return chunk.device_time_ns * 1e-9
+    return None
+
+
+def connection_segments(
+    decoded: Sequence[tuple[int, DecodedChunk]], connects_ns: Sequence[int]
+) -> NDArray[np.int64]:
+    """Return the connection of every chunk, from the connect events and device counters.
+
+    A chunk belongs to the connection of the last ``connect`` event before it
+    (the first event opens no new connection: the packets before it are the
+    first connection's). A track (kind, rate, channels) whose sample index or
+    device clock goes back by more than :data:`RESTART_BACK_S` since its last
+    chunk in the same connection starts a new connection, and the next
+    ``connect`` event, if it comes within :data:`EARLY_PACKETS_S`, is that
+    connection's (its first packets arrived before the event).
+
+    Parameters
+    ----------
+    decoded : sequence of (int, DecodedChunk)
+        Host receive time (ns) and chunk, in arrival order.
+    connects_ns : sequence of int
+        Host times of the sensor's ``connect`` events.
+
+    Returns
+    -------
+    ndarray of int64, shape (len(decoded),)
+        Connection numbers from 0, non-decreasing.
+
+    Examples
+    --------
+    >>> from nkt_motion.devices import DecodedChunk
+    >>> def chunk(first):
+    ...     return DecodedChunk("nkt", "emg", "emg", np.zeros((1, 20)), ("EMG ch1",),
+    ...                         ("uV",), ("emg",), 2000.0, sequence=0, first_sample=first)
+    >>> host = [1_000_000_000 * k for k in range(1, 7)]
+    >>> firsts = [0, 2000, 4000, 0, 2000, 4000]  # the device restarted at the 4th
+    >>> connection_segments(list(zip(host, map(chunk, firsts))),
+    ...                     [0, 4_500_000_000]).tolist()  # its connect event came late
+    [0, 0, 0, 1, 1, 1]
+    """
+    events = sorted(int(c) for c in connects_ns)
+    out = np.zeros(len(decoded), dtype=np.int64)
+    last: dict[tuple[str, float, tuple[str, ...]], tuple[int, float | None]] = {}
+    segment, taken, restart_ns = 0, 0, None
+    while taken < len(events) and decoded and events[taken] <= decoded[0][0]:
+        taken += 1  # events before the first packet open the first connection
+    taken = max(taken, min(1, len(events)))  # the first event opens no new connection
+    for i, (host_ns, chunk) in enumerate(decoded):
+        while taken < len(events) and events[taken] <= host_ns:
+            if restart_ns is None or events[taken] - restart_ns > EARLY_PACKETS_S * 1e9:
+                segment += 1
+            restart_ns = None
+            taken += 1
+        key = (chunk.kind, chunk.fs, chunk.channels)
+        seen, prev = last.get(key, (-1, None))
+        stamp = _device_stamp(chunk, prev if seen == segment else None)
+        went_back = stamp is not None and prev is not None and prev - stamp > RESTART_BACK_S
+        if seen == segment and went_back:
+            segment, restart_ns = segment + 1, host_ns
+        last[key] = (segment, stamp)
+        out[i] = segment
+    return out
+
+
 def make_pieces(
     sensor: str,
     decoded: Sequence[tuple[int, DecodedChunk]],
@@ -284,7 +379,9 @@ def make_pieces(
     decoded : sequence of (int, DecodedChunk)
         From :func:`decode_packets`.
     connects_ns : sequence of int
-        Host times of the sensor's connections (empty: one connection).
+        Host times of the sensor's connections (empty: one connection); a
+        device counter that goes back also starts one
+        (:func:`connection_segments`).
     origin_ns : int
         Host time of session time 0.
     counts : SensorCounts
@@ -300,17 +397,16 @@ def make_pieces(
     >>> make_pieces("s", [], [], 0, SensorCounts())
     []
     """
-    starts = np.sort(np.asarray(connects_ns, dtype=np.int64))
+    segments = connection_segments(decoded, connects_ns)
     groups: dict[_Key, list[tuple[int, DecodedChunk]]] = {}
-    for host_ns, chunk in decoded:
-        segment = max(int(np.searchsorted(starts, host_ns, side="right")) - 1, 0)
+    for segment, (host_ns, chunk) in zip(segments.tolist(), decoded, strict=True):
         key = (segment, chunk.kind, chunk.fs, chunk.channels)
         groups.setdefault(key, []).append((host_ns, chunk))
     pieces = [
         _build_piece(sensor, key[0], items, origin_ns, counts, None)
         for key, items in sorted(groups.items(), key=lambda kv: kv[0][:2])
     ]
-    pieces = _device_fits(pieces, decoded, starts, origin_ns)
+    pieces = _device_fits(pieces, decoded, segments, origin_ns)
     spans = [(p.positions[-1] / p.fs, p) for p in pieces]
     if not spans:
         return []
@@ -324,13 +420,12 @@ def make_pieces(
 
 def _device_fits(
     pieces: list[Piece], decoded: Sequence[tuple[int, DecodedChunk]],
-    starts: NDArray[np.int64], origin_ns: int,
+    segments: NDArray[np.int64], origin_ns: int,
 ) -> list[Piece]:  # fmt: skip
     """Fit each connection's device clock on all its timestamped frames (every track)."""
     points: dict[int, tuple[list[float], list[float]]] = {}
-    for host_ns, chunk in decoded:
+    for segment, (host_ns, chunk) in zip(segments.tolist(), decoded, strict=True):
         if chunk.device_time_ns is not None:
-            segment = max(int(np.searchsorted(starts, host_ns, side="right")) - 1, 0)
             xs, ys = points.setdefault(segment, ([], []))
             xs.append(chunk.device_time_ns * 1e-9)
             ys.append((host_ns - origin_ns) * 1e-9)
