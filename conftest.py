@@ -1,3 +1,5 @@
+"""Fixtures for every test and doctest of the repository."""
+
 import pytest
 
 
