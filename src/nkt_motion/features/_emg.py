@@ -21,6 +21,7 @@ a 1.2 s gap in EMG (disconnect)``); trials are counted from 1 in reasons.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Final
 
@@ -101,9 +102,13 @@ def _quality(raw: Stream, mains: float) -> pd.DataFrame:
     frames = []
     for i, name in enumerate(raw.ch_names):  # channels missing at different times
         row = data[i : i + 1, np.isfinite(data[i])]
-        if row.shape[-1] < 2:
-            row = np.zeros((1, 2))  # nothing recorded: judged as a flat line
-        frames.append(check_quality(row, raw.fs, ch_names=[name], stream=raw.name, mains=mains))
+        short = row.shape[-1] < raw.fs
+        if short:  # (almost) nothing recorded: judged as a flat line, said plainly
+            row = np.zeros((1, math.ceil(raw.fs)))
+        q = check_quality(row, raw.fs, ch_names=[name], stream=raw.name, mains=mains)
+        if short:
+            q.loc[~q["ok"].astype(bool), "reason"] = f"{name} recorded less than a second"
+        frames.append(q)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -358,13 +363,15 @@ def trial_spectra_cci(
     x = prep.filtered.crop(onset, onset + duration)
     n_ch = len(prep.codes)
     mdf = np.full(n_ch, np.nan)
-    if x.n_samples >= 64 and np.isfinite(x.data).all():
-        sf = spectral_frequencies(x.data, x.fs, window=x.n_samples / x.fs, nperseg=256)
-        mdf = sf.median[:, 0]
+    whole = np.isfinite(x.data).all(axis=-1)  # a channel with a gap here has no spectrum
+    if x.n_samples >= 64 and whole.any():
+        sf = spectral_frequencies(x.data[whole], x.fs, window=x.n_samples / x.fs, nperseg=256)
+        mdf[whole] = sf.median[:, 0]
     cci = np.full((3, len(pairs)), np.nan)
     env = prep.envelope.crop(onset, onset + duration).data
-    ok = [k for k, (i, j) in enumerate(pairs) if np.isfinite(scale_env[[i, j]]).all()]
-    if ok and env.shape[-1] and np.isfinite(env).all():
+    usable = np.isfinite(scale_env) & np.isfinite(env).all(axis=-1)
+    ok = [k for k, (i, j) in enumerate(pairs) if usable[i] and usable[j]]
+    if ok and env.shape[-1]:
         norm = np.clip(env / scale_env[:, None], 0.0, None)
         a = norm[[pairs[k][0] for k in ok]]
         b = norm[[pairs[k][1] for k in ok]]
