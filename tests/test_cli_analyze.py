@@ -1,8 +1,9 @@
 import json
 
+import numpy as np
 import pytest
 
-from nkt_motion import make_events, write_bids
+from nkt_motion import make_events, make_gaps, read, write_bids
 from nkt_motion.assess.pipeline import assess_session
 from nkt_motion.cli import main
 from nkt_motion.errors import ValidationError
@@ -72,3 +73,20 @@ def test_bad_sessions_are_inconclusive_or_clear_errors(capsys, tmp_path):
     root = write_bids(bare, tmp_path)
     assert main(["analyze", str(root), "--json", str(tmp_path / "o.json")]) == 2
     assert "cannot tell which muscle" in capsys.readouterr().err
+
+
+def test_analyze_a_bids_session_with_a_gap(tmp_path):
+    s = _session(n=4)
+    emg = s["emg"]
+    onset = float(s.events.query("label == 'pre/test/GMED'").onset.iloc[1]) + 0.5
+    x = emg.data.copy()
+    a = round((onset - emg.t0) * emg.fs)
+    x[:, a : a + round(0.6 * emg.fs)] = np.nan
+    gaps = make_gaps(["emg"], [""], [onset], [0.6], ["sensor reconnected"])
+    root = write_bids(s.with_stream(emg.replace(data=x)).replace(gaps=gaps), tmp_path / "bids")
+    assert len(read(root).gaps) == 1  # kept on disk as a BAD_gap annotation
+    out = tmp_path / "out.json"
+    assert main(["analyze", str(root), "--json", str(out), "--n-boot", "200"]) == 0
+    (t,) = json.loads(out.read_text())["tests"]
+    assert t["pre"]["n_trials"] == 3 and t["post"]["n_trials"] == 4
+    assert t["verdict"] == "resolved"
