@@ -14,10 +14,10 @@ live processor recorded, and writes, under the BIDS root ``out``:
   report ``<base>_report.html`` / ``.pdf``.
 
 Discarded and incomplete trials are not events of the saved session: the
-assessment of the saved folder uses exactly the complete trials. The offline
-chain cannot filter across a long gap (a sensor that dropped and came back):
-the assessment made here then runs on a copy whose gaps are zero-filled, and
-says so; the saved session keeps the gaps as gaps. A session that
+assessment of the saved folder uses exactly the complete trials. A gap (a
+sensor that dropped and came back) stays a gap: the offline chain filters each
+stretch between gaps on its own and leaves out, with a reason, the trials and
+reference contractions that overlap one. A session that
 stopped before its post-correction trials is still saved and assessed; its
 verdict is then ``inconclusive`` and a message says it is partial.
 """
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nkt_motion.errors import NktMotionError, SignalError
+from nkt_motion.errors import NktMotionError
 from nkt_motion.io import write_bids
 from nkt_motion.model import Session, make_events
 from nkt_motion.protocols import Protocol
@@ -241,32 +241,21 @@ def _assess(
     session: Session, protocol: Protocol, meta: dict[str, Any], n_boot: int, seed: int,
     said: list[str],
 ) -> tuple[Assessment | None, Session]:  # fmt: skip
-    """Assess the session (with its gaps zero-filled when the chain cannot bridge them)."""
+    """Assess the session as saved (gaps and all)."""
     from nkt_motion.assess import assess_session
 
-    side = meta.get("side")
     try:
-        return assess_session(session, protocol, side=side, n_boot=n_boot, seed=seed), session
-    except SignalError as exc:
-        if not any(np.isnan(s.data).any() for s in session.streams.values()):
-            said.append(f"no assessment: {exc}")
-            return None, session
-        logger.info("assessing with the gaps zero-filled: %s", exc)
+        assessment = assess_session(
+            session, protocol, side=meta.get("side"), n_boot=n_boot, seed=seed
+        )
     except NktMotionError as exc:
         said.append(f"no assessment: {exc}")
         logger.warning("assessment failed: %s", exc)
         return None, session
-    filled = session
-    for stream in session.streams.values():
-        filled = filled.with_stream(stream.replace(data=np.nan_to_num(stream.data)))
-    said.append("the recording has gaps (a sensor dropped): they were zero-filled for this "
-                "assessment only (the saved session keeps them as gaps), and the trials they "
-                "touched are not used")  # fmt: skip
-    try:
-        return assess_session(filled, protocol, side=side, n_boot=n_boot, seed=seed), filled
-    except NktMotionError as exc:
-        said.append(f"no assessment: {exc}")
-        return None, session
+    if not session.gaps.empty:
+        said.append("the recording has gaps (a sensor dropped): they are kept as gaps, and the "
+                    "trials they touch are not used")  # fmt: skip
+    return assessment, session
 
 
 def _report(
