@@ -89,6 +89,8 @@ def test_cli_errors_are_clear(trained, tmp_path, capsys):
         import pyarrow  # noqa: F401
     except ImportError:
         assert code == 2 and "needs pyarrow" in err
+    else:
+        assert code == 2 and "not a readable Parquet table" in err and "t.parquet" in err
     model.write_bytes(model.read_bytes() + b"\0")
     assert main(["evaluate", str(model), str(table)]) == 2
     assert "does not match the SHA-256" in capsys.readouterr().err

@@ -339,7 +339,7 @@ def read_trial_table(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     FileFormatError
-        Missing file, unknown suffix, or Parquet without pyarrow.
+        Missing file, unknown suffix, Parquet without pyarrow, or an unreadable table.
 
     Examples
     --------
@@ -362,7 +362,10 @@ def read_trial_table(path: str | Path) -> pd.DataFrame:
                 "reading Parquet needs pyarrow (pip install pyarrow); or save the table as CSV",
                 path=p,
             )
-        table = pd.read_parquet(p)
+        try:
+            table = pd.read_parquet(p)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise FileFormatError(f"not a readable Parquet table ({exc})", path=p) from exc
         if "subject" in table.columns:
             table["subject"] = table["subject"].astype(str)
         return table
