@@ -308,6 +308,9 @@ class NotificationProbe:
     def command(self, name: str, **args: Any) -> None:
         self.rs.command(name, **args)
 
+    def add_listener(self, callback: Any) -> Any:
+        return self.rs.add_listener(callback)  # the dashboard draws each processed batch
+
 
 def retest_of_four_sensors(out: Path) -> Any:
     addresses = [f"F0:00:00:00:00:{i + 1:02X}" for i in range(4)]

@@ -1,6 +1,10 @@
-"""Fan-out of live snapshots to every connected page, at a fixed rate.
+"""Fan-out of live snapshots to every connected page, when they change or at a fixed rate.
 
-One ticker calls the controller's ``snapshot()`` and encodes it once per frame;
+One ticker calls the controller's ``snapshot()`` and encodes it once per frame.
+A controller that signals its changes (:class:`~nkt_motion.web.schema.UpdateSignal`)
+gets a frame soon after each change, no sooner than ``1 / max_rate_hz`` after
+the frame before, and at least every ``1 / rate_hz`` when nothing changes;
+any other controller is polled every ``1 / rate_hz``. Frames are shared:
 each client keeps only the newest frame that it has not sent yet (a slow page
 skips frames instead of queueing them) plus a short queue of command replies,
 and a send that takes longer than the timeout ends that client alone.
@@ -18,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nkt_motion.errors import ValidationError
-from nkt_motion.web.schema import LiveController, check_snapshot
+from nkt_motion.web.schema import LiveController, UpdateSignal, check_snapshot
 
 __all__ = ["Client", "Hub", "encode_message"]
 
@@ -156,18 +160,25 @@ class Client:
 
 
 class Hub:
-    """Call ``controller.snapshot()`` at ``rate_hz`` and offer each frame to every client.
+    """Call ``controller.snapshot()`` on its changes or at ``rate_hz``; offer each frame to all.
 
-    The ticker runs only while at least one client is attached.
+    The ticker runs only while at least one client is attached. When the
+    controller has an ``add_listener`` method (:class:`~nkt_motion.web.schema.UpdateSignal`),
+    the ticker listens while it runs: a change is sent at once if the last frame
+    is at least ``1 / max_rate_hz`` old, else when it is; without a change a
+    frame still goes out ``1 / rate_hz`` after the last one (a step or a clock
+    that moved shows). Without ``add_listener`` frames go out every ``1 / rate_hz``.
 
     Parameters
     ----------
     controller : LiveController
         The live session.
     rate_hz : float
-        Frames per second.
+        Frames per second without a change (the polling rate), in (0, 60].
     send_timeout : float
         Seconds one send to a client may take before that client is given up.
+    max_rate_hz : float
+        Most frames per second on changes, in (0, 60]; ``rate_hz`` when that is higher.
 
     Examples
     --------
@@ -192,20 +203,30 @@ class Hub:
     """
 
     def __init__(
-        self, controller: LiveController, *, rate_hz: float, send_timeout: float = 2.0
+        self,
+        controller: LiveController,
+        *,
+        rate_hz: float,
+        send_timeout: float = 2.0,
+        max_rate_hz: float = 20.0,
     ) -> None:
-        if not (isinstance(rate_hz, int | float) and 0.0 < rate_hz <= 60.0):
-            raise ValidationError(
-                f"rate_hz must be a number in (0, 60], got {rate_hz!r}", parameter="rate_hz"
-            )
+        for name, value in (("rate_hz", rate_hz), ("max_rate_hz", max_rate_hz)):
+            if isinstance(value, bool) or not (
+                isinstance(value, int | float) and 0.0 < value <= 60.0
+            ):
+                raise ValidationError(
+                    f"{name} must be a number in (0, 60], got {value!r}", parameter=name
+                )
         if not (isinstance(send_timeout, int | float) and send_timeout > 0):
             raise ValidationError(
                 f"send_timeout must be > 0 s, got {send_timeout!r}", parameter="send_timeout"
             )
         self.controller = controller
         self.rate_hz = float(rate_hz)
+        self.max_rate_hz = max(float(max_rate_hz), self.rate_hz)
         self.send_timeout = float(send_timeout)
         self._clients: set[Client] = set()
+        self._updated = asyncio.Event()
         self._ticker: asyncio.Task[None] | None = None
         self._failures = 0
         self._checked = False
@@ -231,19 +252,46 @@ class Hub:
             self._ticker = None
 
     async def _tick(self) -> None:
+        if not isinstance(self.controller, UpdateSignal):
+            await self._tick_fixed()
+            return
+        self._updated.clear()
+        remove = self.controller.add_listener(self._updated.set)
+        try:
+            await self._tick_on_change()
+        finally:
+            remove()
+
+    def _offer(self) -> None:
+        text = self._frame()
+        if text is not None:
+            for client in self._clients:
+                client.offer(text)
+
+    async def _tick_fixed(self) -> None:
         loop = asyncio.get_running_loop()
         period = 1.0 / self.rate_hz
         due = loop.time()
         while self._clients:
-            text = self._frame()
-            if text is not None:
-                for client in self._clients:
-                    client.offer(text)
+            self._offer()
             due += period
             now = loop.time()
             if due < now - period:  # fell behind (loop busy): start the schedule again
                 due = now
             await asyncio.sleep(max(0.0, due - now))
+
+    async def _tick_on_change(self) -> None:
+        loop = asyncio.get_running_loop()
+        period, spacing = 1.0 / self.rate_hz, 1.0 / self.max_rate_hz
+        while self._clients:
+            self._updated.clear()  # what changes from here on is in a later frame
+            last = loop.time()
+            self._offer()
+            try:
+                await asyncio.wait_for(self._updated.wait(), last + period - loop.time())
+            except TimeoutError:
+                continue  # nothing new: the polling frame is due
+            await asyncio.sleep(max(0.0, last + spacing - loop.time()))
 
     def _frame(self) -> str | None:
         try:

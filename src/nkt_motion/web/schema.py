@@ -9,8 +9,9 @@ the same contract; :func:`example_snapshot` is one valid, mid-session snapshot.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Protocol, TypeAlias
+from typing import Any, Final, Protocol, TypeAlias, runtime_checkable
 
 from nkt_motion.errors import ValidationError
 
@@ -18,6 +19,7 @@ __all__ = [
     "COMMANDS",
     "STATES",
     "LiveController",
+    "UpdateSignal",
     "check_snapshot",
     "example_snapshot",
 ]
@@ -51,6 +53,12 @@ class LiveController(Protocol):
     Both methods are called from the asyncio loop that runs the dashboard, so
     they must return quickly and never block.
 
+    A controller may also follow :class:`UpdateSignal` (an ``add_listener``
+    method): the dashboard then sends a frame as soon as the controller says
+    that its state changed (new samples processed, a command applied), at most
+    20 frames a second, instead of waiting for its next fixed tick. Without it
+    the dashboard polls :meth:`snapshot` at its fixed rate.
+
     Examples
     --------
     >>> class Still:
@@ -68,6 +76,44 @@ class LiveController(Protocol):
 
     def command(self, name: str, **args: Any) -> None:
         """Run one of :data:`COMMANDS`; raise ValidationError if unknown or not allowed now."""
+        ...
+
+
+@runtime_checkable
+class UpdateSignal(Protocol):
+    """The optional part of a :class:`LiveController`: it tells when its snapshot changed.
+
+    Examples
+    --------
+    >>> class Ticking:
+    ...     def __init__(self):
+    ...         self.listeners = []
+    ...
+    ...     def add_listener(self, callback):
+    ...         self.listeners.append(callback)
+    ...         return lambda: self.listeners.remove(callback)
+    ...
+    ...     def step(self):
+    ...         for callback in list(self.listeners):
+    ...             callback()
+    >>> source, seen = Ticking(), []
+    >>> remove = source.add_listener(lambda: seen.append("new data"))
+    >>> isinstance(source, UpdateSignal)
+    True
+    >>> source.step()
+    >>> remove()
+    >>> source.step()
+    >>> seen
+    ['new data']
+    """
+
+    def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback()`` after each change of the state; return a function removing it.
+
+        The callback is called on the asyncio loop that runs the dashboard (the
+        controller's own loop), must be quick and is not given any argument;
+        calling the returned function more than once does nothing more.
+        """
         ...
 
 
