@@ -370,3 +370,86 @@ def test_bad_input_raises_clear_errors() -> None:
     )
     with pytest.raises(ValidationError, match=r"site must be one of .*'trunk'.*got 'pelvis'"):
         imu.push_imu("pelvis", np.zeros((6, 2)), 0.0)
+
+
+# -- trials taken back (a repeated trial) ----------------------------------------------
+def _mark_live(
+    session: Session, live: LiveProcessor, marks: list[tuple[float, float, str, bool]]
+) -> None:
+    """Push the EMG in 20 ms blocks, marking ``(onset, duration, label, discard)`` trials;
+    a trial with ``discard`` is taken back right after it ends (the practitioner repeats it)."""
+    emg = session["emg"]
+    step = round(0.02 * emg.fs)
+    for i in range(0, emg.n_samples, step):
+        live.push_emg(emg.data[:, i : i + step], emg.t0 + i / emg.fs)
+        for onset, duration, label, discard in marks:
+            if live.time_s - 0.02 <= onset + duration < live.time_s:
+                live.end_trial(onset + duration)
+                if discard:
+                    assert live.discard_trial().label == label
+            if live.time_s - 0.02 <= onset < live.time_s:
+                live.begin_trial(label, onset)
+
+
+def test_a_discarded_reference_leaves_the_kept_ones_normalising(
+    compensated: SimulatedSession,
+) -> None:
+    s = compensated.session
+    rows = s.events[["onset", "duration", "label"]].to_numpy()
+    kept = [(float(o), float(d), str(lab), False) for o, d, lab in rows]
+    # a reference marked over quiet standing (the client did not contract): repeated
+    bad = (5.2, 1.5, "ref/GMED", True)
+    live = make(compensated)
+    _mark_live(s, live, [kept[0], bad, *kept[1:]])
+    table = trial_table(s, PROTOCOL)  # the saved session holds the kept reference only
+    trials = _test_trials(live.trials)
+    assert [t.label for t in live.trials if t.phase == "ref"] == ["ref/GMED", "ref/ADL", "ref/TFL"]
+    assert len(trials) == len(table)
+    for t, (_, row) in zip(trials, table.iterrows(), strict=True):
+        assert t.normalised["GMED"]
+        assert t.amplitude["GMED"] == pytest.approx(row["rms_GMED"], rel=0.01)
+        assert t.ratios["ADL"] == pytest.approx(np.exp(row["log_ratio_GMED_ADL"]), rel=0.01)
+    # the reference is that of the kept trial: without the repeat it would be the mean
+    both = make(compensated)
+    _mark_live(s, both, [kept[0], (*bad[:3], False), *kept[1:]])
+    assert both.references["GMED"] < 0.8 * live.references["GMED"]
+
+
+def test_a_discarded_reference_restores_none_and_a_discarded_rest_the_baseline(
+    compensated: SimulatedSession,
+) -> None:
+    s = compensated.session
+    live = make(compensated)
+    _mark_live(s, live, [(0.0, 5.0, "rest", True), (7.0, 3.0, "ref/GMED", True)])
+    assert live.trials == [] and not any(live.normalised.values())
+    assert live.references == {}
+    live.begin_trial("pre/test/GMED", live.time_s - 1.0)
+    trial = live.end_trial(live.time_s)
+    assert not trial.normalised["GMED"]
+    assert set(trial.onsets_ms.values()) == {None}  # no rest baseline kept
+
+
+def test_a_discarded_test_trial_leaves_the_snapshot_lists(compensated: SimulatedSession) -> None:
+    s = compensated.session
+    rows = s.events[["onset", "duration", "label"]].to_numpy()
+    marks = [(float(o), float(d), str(lab), i == 5) for i, (o, d, lab) in enumerate(rows)]
+    live = make(compensated)
+    _mark_live(s, live, marks)
+    tests = _test_trials(live.trials)
+    assert [t.start_s for t in tests if t.phase == "pre"] == [22.0, 32.0, 37.0]
+    (ratio,) = live.snapshot()["ratios"]
+    assert ratio["pre"] == [t.ratios["ADL"] for t in tests if t.phase == "pre"]
+    assert len(ratio["pre"]) == 3 and len(ratio["post"]) == 4
+    offline = trial_table(s.replace(events=s.events.drop(index=5)), PROTOCOL)
+    pre = offline[offline["phase"] == "pre"]
+    np.testing.assert_allclose(ratio["pre"], np.exp(pre["log_ratio_GMED_ADL"]), rtol=0.01)
+
+
+@pytest.mark.parametrize("index", [3, -4, 1.0, True])
+def test_discard_trial_checks_the_index(compensated: SimulatedSession, index: object) -> None:
+    live = make(compensated)
+    refs = [(7.0, 3.0, "ref/GMED", False), (12.0, 3.0, "ref/ADL", False)]
+    _mark_live(compensated.session.crop(0, 16), live, refs)
+    with pytest.raises(ValidationError, match=r"index must be an int in \[-2, 2\)"):
+        live.discard_trial(index)  # type: ignore[arg-type]
+    assert len(live.trials) == 2

@@ -203,3 +203,24 @@ def test_imu_angles_the_protocol_names_are_measured_live(stopped: Any) -> None:
     offline = trial_table(saved, load_protocol(path))
     offline = offline[offline["phase"] == "pre"]["pelvic_drop_deg"].to_numpy(float)
     np.testing.assert_allclose(drops, offline, atol=0.1)  # live = offline, degrees
+
+
+def test_a_repeated_reference_leaves_the_live_normalisation_to_the_kept_one(
+    troubled: Any,
+) -> None:
+    run, _ = troubled
+    saved = read(run.result.bids)
+    table = trial_table(saved, "hip_flexion_gmed_adl", include_reference=True)
+    (kept,) = table.loc[table["label"] == "ref/GMED", "rms_raw_GMED"].to_numpy(float)
+    proc = run.session.chain.processor
+    assert proc.references["GMED"] == pytest.approx(kept, rel=0.01)
+    ref = [t for t in run.result.trials if t["label"] == "ref/GMED"]
+    assert [t["status"] for t in ref] == ["discarded", "complete"]
+    assert [t.start_s for t in proc.trials if t.label == "ref/GMED"] == [ref[1]["start_s"]]
+    tests = table[(table["phase"] == "pre") | (table["phase"] == "post")]
+    live = [t for t in run.result.trials if t["phase"] in ("pre", "post")
+            and t["status"] == "complete"]  # fmt: skip
+    assert [t["label"] for t in live] == tests["label"].tolist()
+    amp = np.array([t["amplitude"]["GMED"] for t in live])
+    np.testing.assert_allclose(amp, tests["rms_GMED"].to_numpy(float), rtol=0.01)
+    assert len(run.snapshots[-1]["ratios"][0]["pre"]) == 3  # the incomplete trial is left out

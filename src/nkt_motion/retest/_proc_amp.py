@@ -101,31 +101,42 @@ class References:
     >>> from nkt_motion.vocab import parse_event_label
     >>> p = load_protocol("hip_flexion_gmed_adl")
     >>> refs = References(ChannelMap(["EMG GMED L", "EMG ADL L"], p, "L"), p)
-    >>> refs.add(parse_event_label("ref/GMED"), np.array([400.0, 0.0, 30.0, 0.0]), 1)
+    >>> refs.add(parse_event_label("ref/GMED"), np.array([400.0, 0.0, 30.0, 0.0]), 1, key=0)
     >>> rms, amp, flags = refs.amplitudes(np.array([100.0, 400.0, 0.0, 0.0]), 1)
     >>> amp.tolist(), flags
     ([0.5, 20.0], [True, False])
+    >>> refs.remove(0)  # the reference trial was discarded: GMED is in uV again
+    >>> refs.get(0) is None
+    True
     """
 
     def __init__(self, channels: ChannelMap, protocol: Protocol) -> None:
         self.channels, self.protocol = channels, protocol
-        self._values: list[list[tuple[float, float]]] = [[] for _ in channels.keys]
+        # per channel: (key of the trial, RMS, mean envelope)
+        self._values: list[list[tuple[int, float, float]]] = [[] for _ in channels.keys]
 
     def get(self, row: int) -> tuple[float, float] | None:
         """Return the reference (RMS, mean envelope) of one channel in uV, or None."""
         refs = self._values[row]
         if not refs:
             return None
-        return float(np.mean([r[0] for r in refs])), float(np.mean([r[1] for r in refs]))
+        return float(np.mean([r[1] for r in refs])), float(np.mean([r[2] for r in refs]))
 
-    def add(self, ev: EventLabel, sums: FloatArray, count: int) -> None:
-        """Add a complete ``ref/<CODE>`` trial from its sums of squares and of the envelope."""
+    def add(self, ev: EventLabel, sums: FloatArray, count: int, *, key: int) -> None:
+        """Add a complete ``ref/<CODE>`` trial from its sums of squares and of the envelope.
+
+        ``key`` names the trial for :meth:`remove`.
+        """
         n = len(self.channels.keys)
         for i, mid in enumerate(self.channels.muscles):
             if mid == ev.muscle and count > 0:
                 rms, env = math.sqrt(sums[i] / count), float(sums[n + i] / count)
                 if rms > 0 and env > 0:
-                    self._values[i].append((rms, env))
+                    self._values[i].append((key, rms, env))
+
+    def remove(self, key: int) -> None:
+        """Forget what trial ``key`` added: a channel's reference is its other trials' mean."""
+        self._values = [[r for r in refs if r[0] != key] for refs in self._values]
 
     def amplitudes(
         self, sums: FloatArray, count: int

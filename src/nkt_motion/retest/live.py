@@ -292,10 +292,24 @@ class LiveChain:
             self._drain(force=False)
 
     def discard(self, start: float) -> None:
-        """Mark the live trial that started at ``start`` as discarded."""
+        """Discard the live trial that started at ``start`` (once its pending end is handed on).
+
+        It is kept in :attr:`trials` with status ``discarded`` and taken back
+        from the processor (:meth:`LiveProcessor.discard_trial`): out of the
+        ratio lists and, for a reference trial, out of the muscle's reference.
+        """
+        self._marks.append(("discard", start, None))
+        self._drain(force=False)
+
+    def _discard(self, start: float) -> None:
         for trial in self.trials:
             if abs(trial.summary.start_s - start) < 1e-9:
                 trial.status = "discarded"
+        proc = self.processor
+        found = [] if proc is None else [i for i, t in enumerate(proc.trials)
+                                         if abs(t.start_s - start) < 1e-9]  # fmt: skip
+        if proc is not None and found:
+            proc.discard_trial(found[-1])
 
     def mark(self, start: float, status: str) -> None:
         """Set the status of the live trial that started at ``start``."""
@@ -313,7 +327,9 @@ class LiveChain:
             if kind == "end" and proc is not None and not force and not proc.time_s >= t:
                 return
             self._marks.popleft()
-            if proc is not None and kind == "begin":
+            if kind == "discard":
+                self._discard(t)
+            elif proc is not None and kind == "begin":
                 proc.begin_trial(str(arg), t)
             elif proc is not None:
                 summary = proc.end_trial(t, complete=bool(arg))

@@ -174,6 +174,9 @@ class LiveProcessor:
         self._onset_base: OnsetBaseline | None = None
         self._open: tuple[EventLabel, float] | None = None
         self._trials: list[TrialSummary] = []
+        self._keys: list[int] = []  # one per trial: names its reference values
+        self._base_key: int | None = None  # the rest trial that set the onset baseline
+        self._next_key = 0
 
     # -- samples --------------------------------------------------------------
     def push_emg(self, block: ArrayLike, start_s: float) -> None:
@@ -351,14 +354,64 @@ class LiveProcessor:
         window, _ = self._emg.close(float(t_s))
         if window is None:  # no EMG sample yet
             window = Window(0, 3 * len(self.channels.keys), 2 * len(self.channels.keys), 0)
+        key, self._next_key = self._next_key, self._next_key + 1
         if ev.phase == "rest" and complete and self._onset_base is None:
             self._set_baselines(self._emg.rest_rows(window))
+            self._base_key = key
         if ev.phase == "ref" and complete:
-            self._refs.add(ev, window.sums, window.count)
+            self._refs.add(ev, window.sums, window.count, key=key)
         angles = self._imu.close(t_s, phase=ev.phase, complete=complete) if self._imu else {}
         summary = self._summarise(ev, start, float(t_s), complete, window)
         summary = replace(summary, angles=angles or no_angles(self.protocol, ev.phase))
         self._trials.append(summary)
+        self._keys.append(key)
+        return summary
+
+    def discard_trial(self, index: int = -1) -> TrialSummary:
+        """Take back an ended trial, as if it had not been recorded (a repeated trial).
+
+        The trial leaves :attr:`trials` and the snapshot's ratio lists; a
+        ``ref/<CODE>`` trial no longer counts in its muscle's reference (which
+        is again the mean of the muscle's other reference trials, or none, for
+        later levels and trials; trials already ended keep their values); the
+        rest trial that set the onset baseline makes way for the next complete one.
+
+        Parameters
+        ----------
+        index : int
+            Position in :attr:`trials` (negative from the end; default the last).
+
+        Returns
+        -------
+        TrialSummary
+            The trial taken back.
+
+        Raises
+        ------
+        ValidationError
+            If there is no trial at ``index``.
+
+        Examples
+        --------
+        >>> live = LiveProcessor("hip_flexion_gmed_adl", "L", emg_labels=["EMG GMED L",
+        ...                      "EMG ADL L"], emg_fs=1000.0)
+        >>> live.push_emg(np.tile([[200.0, -200.0]], (2, 500)), 0.0)
+        >>> live.begin_trial("ref/GMED", 0.0)
+        >>> live.end_trial(1.0).label, live.normalised["EMG GMED L"]
+        ('ref/GMED', True)
+        >>> live.discard_trial().label, live.trials, live.normalised["EMG GMED L"]
+        ('ref/GMED', [], False)
+        """
+        n = len(self._trials)
+        if isinstance(index, bool) or not isinstance(index, int) or not -n <= index < n:
+            raise ValidationError(
+                f"index must be an int in [{-n}, {n}) (the ended trials), got {index!r}",
+                parameter="index",
+            )
+        summary, key = self._trials.pop(index), self._keys.pop(index)
+        self._refs.remove(key)
+        if key == self._base_key:
+            self._onset_base, self._base_key = None, None
         return summary
 
     @property

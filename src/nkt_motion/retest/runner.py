@@ -11,7 +11,9 @@ the saved session share it, so a trial marked live covers the same samples in
 the saved session.
 
 It is also the controller of the web dashboard: :meth:`RetestSession.snapshot`
-(cheap, JSON-ready) and :meth:`RetestSession.command`.
+(cheap, JSON-ready), :meth:`RetestSession.command`, and
+:meth:`RetestSession.add_listener` (called after each live batch is processed,
+each connection event and each command, so the dashboard draws new data at once).
 
 Snapshot schema (exact keys; NaN is None)::
 
@@ -70,6 +72,9 @@ RunState = Literal["connecting", "running", "finishing", "finished", "stopped", 
 _DETECTED_KINDS = ("pre_test", "post_test")
 #: A command may carry a time this far ahead of the session clock (seconds).
 _AHEAD_S = 0.5
+#: Seconds between the recorder's live batches: a notification waits at most this long
+#: to be processed (a batch costs about 0.1 ms, so smaller batches cost little CPU).
+_DECODE_S = 0.005
 
 
 def sensor_options(protocol: Protocol, side: str, profile: str) -> dict[str, Any]:
@@ -146,7 +151,8 @@ class RetestSession:
         Capture file (default under ``out/sourcedata/nkt-motion/``).
     recorder_options : mapping or None
         Extra :class:`~nkt_motion.acquire.Recorder` arguments (``backend``,
-        ``client_kwargs``, ``clock``, ``backoff``), e.g. from
+        ``client_kwargs``, ``clock``, ``backoff``; ``decode_interval`` is
+        0.005 s unless given here), e.g. from
         :meth:`nkt_motion.retest.emulated.EmulatedSetup.recorder_options`.
     marking : {"manual", "detect"}
         ``detect``: test trials are marked from the envelopes (contraction
@@ -216,7 +222,7 @@ class RetestSession:
         default = self.out / "sourcedata" / "nkt-motion" / name
         self.capture = Path(capture) if capture is not None else default
         self.marking = marking
-        self.options = dict(recorder_options or {})
+        self.options = {"decode_interval": _DECODE_S, **(recorder_options or {})}
         self._clock: Callable[[], int] = self.options.get("clock", time.monotonic_ns)
         self.guide = Guide(self.protocol, override_quality=override_quality)
         emg_sensor, self._muscle_labels = self._pick_emg()
@@ -238,6 +244,7 @@ class RetestSession:
         self._said = 0
         self._verdict: dict[str, Any] | None = None
         self._paths: dict[str, str | None] | None = None
+        self._listeners: list[Callable[[], None]] = []
         self._say(self._step_text())
 
     def _pick_emg(self) -> tuple[str, set[str]]:
@@ -301,6 +308,51 @@ class RetestSession:
     def said(self) -> int:
         """How many messages were said so far (the last 10 are in :attr:`messages`)."""
         return self._said
+
+    def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback()`` whenever the snapshot has changed; return its remover.
+
+        The session calls it on its own loop after each live batch of packets
+        is processed, each connection event and each command; an exception it
+        raises is logged and the others are still called.
+
+        Parameters
+        ----------
+        callback : callable
+            ``() -> None``, quick (e.g. ``asyncio.Event.set``).
+
+        Returns
+        -------
+        callable
+            ``() -> None`` removing the listener (again: nothing more).
+
+        Examples
+        --------
+        >>> hip = load_protocol("hip_flexion_gmed_adl")
+        >>> cfg = SensorConfig("F0:00:00:00:00:01", "nkt", options=sensor_options(hip, "L", "nkt"))
+        >>> rs = RetestSession(hip, "L", [cfg], out="/tmp/nkt-doc")
+        >>> calls = []
+        >>> remove = rs.add_listener(lambda: calls.append(rs.messages[-1]))
+        >>> rs.command("stop")
+        >>> remove()
+        >>> rs.command("stop")
+        >>> calls
+        ['Stop requested.']
+        """
+        self._listeners.append(callback)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(callback)
+
+        return remove
+
+    def _changed(self) -> None:
+        for callback in list(self._listeners):
+            try:
+                callback()
+            except Exception:
+                logger.exception("a snapshot listener failed")
 
     def _say(self, text: str) -> None:
         self._messages.append(text)
@@ -382,6 +434,7 @@ class RetestSession:
             self.state = "failed"
             self._say(f"The recording failed: {exc}. The capture is kept at {self.capture}.")
             self.result = RetestResult("failed", capture=self.capture, messages=(str(exc),))
+            self._changed()
             return self.result
         self.chain.flush()
         self._reconcile(recording)
@@ -403,6 +456,7 @@ class RetestSession:
                            "pdf": None if result.pdf is None else str(result.pdf)}  # fmt: skip
         self.state = result.state  # type: ignore[assignment]
         self.result = result
+        self._changed()
         return result
 
     def _reconcile(self, recording: Any) -> None:
@@ -435,6 +489,7 @@ class RetestSession:
         if self.state == "connecting" and not math.isnan(self.chain.first_emg_s):
             self.state = "running"
             self._say("Sensors streaming.")
+        self._changed()
 
     def _on_event(self, event: CaptureEvent) -> None:
         if self.chain.feed is None and self._rec is not None and self._rec.header is not None:
@@ -447,6 +502,7 @@ class RetestSession:
             if self.guide.flag_incomplete(f"sensor {event.sensor} {what[event.event]} during it"):
                 text += "; the current trial is marked incomplete"
             self._say(text + (" (reconnecting)." if event.event != "gave_up" else "."))
+        self._changed()
 
     def _detected(self, event: DetectedEvent) -> None:
         if self.guide.step.kind not in _DETECTED_KINDS or self.guide.state != "running":
@@ -484,6 +540,7 @@ class RetestSession:
         if name == "stop":
             self._say("Stop requested.")
             self.request_stop()
+            self._changed()
             return
         if self.state not in ("connecting", "running") or self._stop.is_set():
             raise ValidationError(f"{name}: the retest is {self.state}", parameter="command")
@@ -499,12 +556,15 @@ class RetestSession:
         except ValidationError as exc:
             self._say(f"Not done: {exc}")
             raise
+        finally:
+            self._changed()
 
     def _apply(self, name: str, t: float, **args: Any) -> None:
         g = self.guide
         if name in ("trial_start", "trial_toggle"):
             self._refresh_quality(self.now_s)
-        index, active, n_records = g.index, g.active, len(g.records)
+        index, active = g.index, g.active
+        dropped = {(r.onset, r.label) for r in g.records if r.status == "discarded"}
         g.apply(name, t, **args)
         if g.active is not None and active is None:
             label, start = g.active
@@ -518,9 +578,10 @@ class RetestSession:
                 self._say(f"{record.label} recorded ({record.duration:.1f} s).")
             else:
                 self._say(f"{record.label} kept as incomplete: {record.note}.")
-        if name == "repeat" and len(g.records) == n_records:
-            gone = [r for r in g.records if r.status == "discarded"][-1]
-            self.chain.discard(gone.onset)
+        gone = next((r for r in g.records if r.status == "discarded"
+                     and (r.onset, r.label) not in dropped), None)  # fmt: skip
+        if gone is not None:  # repeat: the trial the guide just discarded
+            self.chain.discard(gone.onset)  # out of the live ratios and references
             self._say(f"{gone.label} at {gone.onset:.1f} s discarded; record it again.")
         elif name == "override":
             self._say("Quality override: trials allowed in this step.")
