@@ -92,7 +92,10 @@ async def serve_dashboard(
     port : int
         TCP port; 0 picks a free one (see :attr:`Dashboard.url`).
     rate_hz : float
-        Snapshots per second pushed to each page, in (0, 60].
+        Snapshots per second pushed to each page, in (0, 60]; a controller
+        with ``add_listener`` (:class:`~nkt_motion.web.schema.UpdateSignal`)
+        also gets one soon after each change, up to 20 a second (see
+        :class:`~nkt_motion.web.hub.Hub`).
     token : str, optional
         The session token; a new random one (``secrets.token_urlsafe(18)``) by default.
 
