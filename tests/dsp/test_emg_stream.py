@@ -36,11 +36,19 @@ def test_methods_equal_array_functions_and_record_history() -> None:
     assert out.t0 == 10.0 and out.ch_names == s.ch_names
 
 
-def test_nan_run_error_names_the_channel_and_short_runs_are_noted() -> None:
+def test_long_nan_runs_split_the_stream_and_short_runs_are_noted() -> None:
     data = np.array(_stream().data)
     data[1, 500:700] = np.nan
-    with pytest.raises(SignalError, match="channel 'EMG ADL L'"):
-        Stream("emg", data, FS, CHS).bandpass()
+    # the array function refuses a long run and names the row ...
+    with pytest.raises(SignalError, match=r"channel 'row 1'.*200 missing samples"):
+        bandpass(data, FS)
+    # ... the Stream method filters each stretch between gaps on its own: the gap stays
+    # missing, nothing is invented, and the history says so
+    out = Stream("emg", data, FS, CHS).bandpass()
+    assert out.history[0] == "segments(n=3, short=0)"
+    assert np.isnan(out.data[1, 500:700]).all()
+    assert np.isfinite(out.data[1, :500]).all() and np.isfinite(out.data[1, 700:]).all()
+    np.testing.assert_allclose(out.data[1, 700:], bandpass(data[1:2, 700:], FS)[0])
     data[1, 500:700] = 0.0
     data[0, 500:505] = np.nan
     out = Stream("emg", data, FS, CHS).bandpass()

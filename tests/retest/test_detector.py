@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nkt_motion import SignalError, ValidationError
@@ -61,6 +61,8 @@ signals = st.lists(
 
 
 @settings(max_examples=200, deadline=None)
+# a spike inside the quiet period delays the certainty of the stop
+@example(runs=[(3, 4.0), (5, 0.0), (2, 4.0), (1, 0.0)], cuts=[], min_active=3, min_gap=6)
 @given(
     runs=signals,
     cuts=st.lists(st.integers(1, 1500), max_size=8),
@@ -83,9 +85,12 @@ def test_blocks_equal_the_slow_oracle_and_events_alternate(
     )
     times = [e.t_s for e in events]
     assert times == sorted(times) and len(set(times)) == len(times)
+    # an event is certain no sooner than its minimum duration after the crossing (later
+    # when a brief return interrupted a quiet period) and no later than the data seen
+    end = 5.0 + x.size / FS
     for e in events:
         wait = min_active if e.kind == "start" else min_gap
-        assert e.confirmed_s == pytest.approx(e.t_s + wait / FS)
+        assert e.t_s + wait / FS - 1e-9 <= e.confirmed_s <= end + 1e-9
     assert det.active == (len(events) % 2 == 1)
 
 

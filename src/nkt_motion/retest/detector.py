@@ -18,8 +18,9 @@ Decisions (sample indices on the detector's grid)
   row has come back on within ``min_gap_s`` and stayed active for
   ``min_active_s``; the stop is back-dated to that sample. Such a return
   continues the same trial; a shorter one (a noise spike) is ignored.
-- Each event also says when it was confirmed (``confirmed_s``), which is
-  ``min_active_s`` after a start and ``min_gap_s`` after a stop.
+- Each event also says when it was confirmed (``confirmed_s``): ``min_active_s``
+  after a start and ``min_gap_s`` after a stop, or later when a brief return
+  (a spike) delayed the certainty of a stop.
 
 Defaults (``k = 3``, ``k_off = 1.5``, 0.2 s, 0.3 s) suit the 50 Hz low-passed,
 25 ms-averaged rectified EMG that :class:`~nkt_motion.retest.processor.LiveProcessor`
@@ -63,8 +64,8 @@ class DetectedEvent:
     t_s : float
         Time of the threshold-crossing sample on the session clock, seconds.
     confirmed_s : float
-        Session time at which the event became certain (``t_s`` plus the
-        minimum active or quiet duration), seconds.
+        Session time at which the event became certain (at least ``t_s`` plus
+        the minimum active or quiet duration), seconds.
 
     Examples
     --------
