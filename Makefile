@@ -24,8 +24,8 @@ demo: $(VENV)/.installed
 		--protocol hip_flexion_gmed_adl --side L --emulate --auto --out demo-output --overwrite
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests benchmarks data/samples conftest.py
-	$(BIN)/ruff format --check src tests benchmarks data/samples conftest.py
+	$(BIN)/ruff check --no-cache src tests benchmarks data/samples conftest.py
+	$(BIN)/ruff format --no-cache --check src tests benchmarks data/samples conftest.py
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy --strict src/
