@@ -8,7 +8,8 @@ runs :func:`nkt_motion.batch.run.run_batch` on all of them into a fresh
 output, after a warm-up batch of two sessions (the local forkserver has
 imported the analysis, the cluster's workers have imported it: the steady
 state of a long batch). The configurations run in turn, ``--repeat`` times,
-and the best run of each counts (the machine may be shared). Parallel
+and the best run of each counts (the machine may be shared); the cluster
+exists only during its own runs. Parallel
 efficiency is the 2-worker rate over twice the 1-worker rate. The cold start
 of the command (a fresh process running a one-session batch) is measured
 once on its own.
@@ -27,7 +28,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -96,33 +96,39 @@ def _line(name: str, n: int, walls: list[float], phases: list[float]) -> float:
     return n / wall
 
 
-def throughput(root: Path, n: int, *, cluster: bool, repeat: int) -> None:
-    """Best of ``repeat`` runs of each configuration, interleaved (others' load varies)."""
-    with contextlib.ExitStack() as stack:
-        d = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        configs: dict[str, dict[str, object]] = {
-            "local --jobs 1": {"jobs": 1},
-            "local --jobs 2": {"jobs": 2},
-        }
-        _run(_warm_root(root, d / "l"), jobs=2)
-        if cluster:
-            from distributed import LocalCluster
+def _cluster_run(root: Path, warm: Path) -> tuple[float, object]:
+    """One run on a fresh 2-worker LocalCluster, warmed up first (not timed)."""
+    from distributed import LocalCluster
 
-            c = stack.enter_context(
-                LocalCluster(
-                    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-                )
-            )
-            configs["LocalCluster 2 workers"] = {"scheduler": c.scheduler_address}
-            _run(_warm_root(root, d / "c"), scheduler=c.scheduler_address)
-        walls: dict[str, list[float]] = {k: [] for k in configs}
-        phases: dict[str, list[float]] = {k: [] for k in configs}
+    kw = {"n_workers": 2, "threads_per_worker": 1, "processes": True, "dashboard_address": None}
+    with LocalCluster(**kw) as c:  # type: ignore[arg-type]
+        _run(warm, scheduler=c.scheduler_address)
+        return _run(root, scheduler=c.scheduler_address)
+
+
+def throughput(root: Path, n: int, *, cluster: bool, repeat: int) -> None:
+    """Best of ``repeat`` rounds; each round runs every configuration in turn.
+
+    The cluster only exists during its own runs: an idle LocalCluster (its
+    scheduler in this process, heartbeats, memory monitors) would take CPU from
+    the local runs on a 2-core machine.
+    """
+    names = ["local --jobs 1", "local --jobs 2"] + (["LocalCluster 2 workers"] if cluster else [])
+    walls: dict[str, list[float]] = {k: [] for k in names}
+    phases: dict[str, list[float]] = {k: [] for k in names}
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        _run(_warm_root(root, d / "l"), jobs=2)
+        warm = _warm_root(root, d / "c")
         for _ in range(repeat):
-            for name, kwargs in configs.items():
-                wall, summary = _run(root, **kwargs)
+            for name in names:
+                if name.startswith("local"):
+                    wall, summary = _run(root, jobs=int(name[-1]))
+                else:
+                    wall, summary = _cluster_run(root, warm)
                 walls[name].append(wall)
                 phases[name].append(float(summary.seconds))  # type: ignore[attr-defined]
-        rates = {k: _line(k, n, walls[k], phases[k]) for k in configs}
+    rates = {k: _line(k, n, walls[k], phases[k]) for k in names}
     one, two = rates["local --jobs 1"], rates["local --jobs 2"]
     print(f"parallel efficiency 1 -> 2 local workers: {two / (2 * one):.0%}")
     if cluster:

@@ -41,6 +41,7 @@ from nkt_motion.vocab import muscle_id
 
 if TYPE_CHECKING:
     from nkt_motion.assess import Assessment
+    from nkt_motion.features import AnalysisContext
     from nkt_motion.model import Session
 
 __all__ = ["SessionResult", "analyse_session_path", "report_name"]
@@ -113,7 +114,7 @@ def report_name(subject: str, session: str, content_hash: str) -> str:
     return f"sub-{subject}_ses-{session}_{content_hash[:12]}.html"
 
 
-def _needed_channels(skeleton: Session, ctx: Any) -> set[str]:
+def _needed_channels(skeleton: Session, ctx: AnalysisContext) -> set[str]:
     emg = skeleton["emg"]
     if not ctx.pairs:
         return set(emg.ch_names)

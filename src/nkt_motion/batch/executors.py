@@ -48,7 +48,9 @@ logger = logging.getLogger(__name__)
 Analyse = Callable[..., SessionResult]
 _CONTEXT = multiprocessing.get_context("forkserver")
 #: Modules the forkserver imports before forking workers (when this process
-#: starts it; a forkserver already running keeps its own list).
+#: starts it; a forkserver already running keeps its own list). As with any
+#: forkserver or spawn pool (and Dask's LocalCluster), a script must start the
+#: batch under ``if __name__ == "__main__":``; notebooks need nothing.
 PRELOAD = ("__main__", "nkt_motion.batch.analyse", "nkt_motion.assess", "nkt_motion.io")
 _Call = Callable[[ProcessPoolExecutor, SessionSource], "Future[SessionResult]"]
 
