@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from batch_material import N_BOOT, short_session, write_plain_bdf
 
 import nkt_motion.assess
-from conftest import N_BOOT, short_session, write_plain_bdf
 from nkt_motion.assess import assess_session
 from nkt_motion.batch import Settings, analyse_session_path, report_name
 from nkt_motion.batch.analyse import load_session

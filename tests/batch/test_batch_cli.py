@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from batch_material import N_BOOT
 
-from conftest import N_BOOT
 from nkt_motion.cli import main
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import batch_faults
 import pandas as pd
 import pytest
+from batch_material import N_BOOT
 
-from conftest import N_BOOT
 from nkt_motion.batch import Settings
 from nkt_motion.batch.executors import PRELOAD
 from nkt_motion.batch.run import run_batch
@@ -33,7 +33,7 @@ def cluster() -> Iterator[str]:
     with (
         dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}),
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as c,
     ):
         yield c.scheduler_address

@@ -6,8 +6,8 @@ from pathlib import Path
 import batch_faults
 import pandas as pd
 import pytest
+from batch_material import N_BOOT
 
-from conftest import N_BOOT
 from nkt_motion.batch import Settings
 from nkt_motion.batch.run import run_batch
 from nkt_motion.errors import ValidationError
