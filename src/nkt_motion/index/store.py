@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -126,7 +127,7 @@ class SessionIndex:
         try:
             conn.execute("PRAGMA foreign_keys = ON")
             if not memory:
-                conn.execute("PRAGMA journal_mode = WAL")
+                _wal(conn, timeout)
         except sqlite3.Error as exc:
             conn.close()
             raise FileFormatError(f"cannot open the index: {exc}", path=self.path) from exc
@@ -460,3 +461,23 @@ def open_index(
     """
     where = default_index_path() if path is None else path
     return SessionIndex(where, timeout=timeout, create=create)
+
+
+def _wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch to WAL, retrying while another connection holds the lock.
+
+    Changing the journal mode needs an exclusive lock, and SQLite may answer
+    "database is locked" at once instead of waiting on the busy timeout (e.g.
+    while another process creates the schema of a new file), so the switch is
+    retried until ``timeout`` seconds have passed.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
