@@ -22,8 +22,8 @@ import math
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import signal
 
+from nkt_motion.dsp._kernels import sosfilt_rows
 from nkt_motion.dsp._validate import FloatArray
 from nkt_motion.dsp.envelope import _moving_mean
 from nkt_motion.dsp.filters import _filtfilt, _steady_state, min_length, settle_length
@@ -57,7 +57,7 @@ def smoothed(r: FloatArray, sos: FloatArray, w: int) -> FloatArray:
     r -= level
     zi = np.zeros((len(sos) + 1, r.shape[0], 2))
     zi[:-1] = _steady_state(sos)[:, None, :] * r[None, :, :1]
-    run, _ = signal.sosfilt(np.vstack([sos, _RUNNING_SUM]), r, axis=-1, zi=zi)
+    run, _ = sosfilt_rows(np.vstack([sos, _RUNNING_SUM]), r, zi)
     left, right = w // 2, w - 1 - w // 2
     inner = slice(left + 1, n - right)  # samples whose window lies inside the signal
     mean = r  # reused
@@ -68,8 +68,8 @@ def smoothed(r: FloatArray, sos: FloatArray, w: int) -> FloatArray:
     mean[:, : inner.start] = mean[:, inner.start : inner.start + 1]  # replaced below
     mean[:, inner.stop :] = mean[:, inner.stop - 1 : inner.stop]
     zi = _steady_state(sos)[:, None, :] * mean[None, :, -1:]
-    back, _ = signal.sosfilt(sos, mean[:, ::-1], axis=-1, zi=zi)
-    test: FloatArray = back[:, ::-1]
+    test = mean
+    sosfilt_rows(sos, mean[:, ::-1], zi, out=mean[:, ::-1])  # in place, backwards in time
     test[:, :edge] = head
     test[:, n - edge :] = tail
     return test

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import signal
 
+from nkt_motion.dsp._kernels import sosfilt_rows
 from nkt_motion.dsp._validate import (
     FloatArray,
     as_signal,
@@ -81,15 +82,14 @@ def _filtfilt(sos: FloatArray, x: FloatArray) -> FloatArray:
     pad = min_length(sos) - 1
     zi = _steady_state(sos)[:, None, :]
     left = 2 * x[:, :1] - x[:, pad:0:-1]
-    _, z = signal.sosfilt(sos, left, axis=-1, zi=zi * left[None, :, :1])
-    fwd, z = signal.sosfilt(sos, x, axis=-1, zi=z)
+    _, z = sosfilt_rows(sos, left, zi * left[None, :, :1])
+    fwd, z = sosfilt_rows(sos, x, z)
     right = 2 * x[:, -1:] - x[:, -2 : -pad - 2 : -1]
-    tail, _ = signal.sosfilt(sos, right, axis=-1, zi=z)
-    _, z = signal.sosfilt(sos, tail[:, ::-1], axis=-1, zi=zi * tail[None, :, -1:])
-    back, _ = signal.sosfilt(sos, fwd[:, ::-1], axis=-1, zi=z)
-    out: FloatArray = fwd
-    out[...] = back[:, ::-1]
-    return out
+    tail, _ = sosfilt_rows(sos, right, z)
+    _, z = sosfilt_rows(sos, tail[:, ::-1], zi * tail[None, :, -1:])
+    back = fwd[:, ::-1]
+    sosfilt_rows(sos, back, z, out=back)  # in place, backwards in time
+    return fwd
 
 
 def _filtfilt_after(first: FloatArray, second: FloatArray, x: FloatArray) -> FloatArray:
@@ -130,7 +130,7 @@ def _filter_rows(
             block = pre(block)
         if zero_phase:
             return _filtfilt(sos, block)
-        return signal.sosfilt(sos, block, axis=-1)  # type: ignore[no-any-return]
+        return sosfilt_rows(sos, block, np.zeros((len(sos), block.shape[0], 2)))[0]
 
     return map_rows(run, x)
 
