@@ -71,20 +71,22 @@ def _steady_state(sos: FloatArray) -> FloatArray:
     return _zi_of(np.ascontiguousarray(sos, dtype=np.float64).tobytes(), len(sos))
 
 
-def _filtfilt(sos: FloatArray, x: FloatArray) -> FloatArray:
+def _filtfilt(sos: FloatArray, x: FloatArray, *, rectify: bool = False) -> FloatArray:
     """Zero-phase filtering of a 2-D array along its last axis (see the module notes).
 
     The odd extensions are filtered on their own and the state carried into and
     out of the signal, so ``x`` is never copied into an extended array; the
     arithmetic is that of one pass over the extended signal. The result, back
-    in time order, goes into the forward pass's array, which is returned.
+    in time order, goes into the forward pass's array, which is returned. With
+    ``rectify``, that of ``|x|`` (without a rectified copy of ``x``).
     """
     pad = min_length(sos) - 1
     zi = _steady_state(sos)[:, None, :]
-    left = 2 * x[:, :1] - x[:, pad:0:-1]
+    head, end = (np.abs(x[:, : pad + 1]), np.abs(x[:, -pad - 2 :])) if rectify else (x, x)
+    left = 2 * head[:, :1] - head[:, pad:0:-1]
     _, z = sosfilt_rows(sos, left, zi * left[None, :, :1])
-    fwd, z = sosfilt_rows(sos, x, z)
-    right = 2 * x[:, -1:] - x[:, -2 : -pad - 2 : -1]
+    fwd, z = sosfilt_rows(sos, x, z, rectify=rectify)
+    right = 2 * end[:, -1:] - end[:, -2 : -pad - 2 : -1]
     tail, _ = sosfilt_rows(sos, right, z)
     _, z = sosfilt_rows(sos, tail[:, ::-1], zi * tail[None, :, -1:])
     back = fwd[:, ::-1]
@@ -126,6 +128,8 @@ def _filter_rows(
     """Filter a (..., n) array along the last axis, a few rows at a time."""
 
     def run(block: FloatArray) -> FloatArray:
+        if zero_phase and pre is np.abs:  # the envelope: rectified inside the filter loop
+            return _filtfilt(sos, block, rectify=True)
         if pre is not None:
             block = pre(block)
         if zero_phase:
