@@ -1,13 +1,19 @@
-"""Reports of bilateral assessments: one block and one figure per side and pair."""
+"""Reports of bilateral assessments: one block and one figure per side and pair, and one
+group of EMG, quality and IMU panels per side."""
 
 from __future__ import annotations
 
+import base64
+import io
+import re
+
 import matplotlib
+import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
 from nkt_motion.assess import assess_session
-from nkt_motion.report import build_report
+from nkt_motion.report import build_report, collect_sides, report_figures
 from nkt_motion.report._text import verdict_blocks
 from nkt_motion.report.plots import plot_ratios
 from nkt_motion.simulate import bilateral_hip_flexion, simulate_bilateral
@@ -53,3 +59,43 @@ def test_html_has_one_figure_per_side_and_the_new_lines(assessed, tmp_path):
     assert html.count('<div class="verdict') == 2
     assert "Other side (R) ratio" in html and "Other side (L) ratio" in html
     assert html.count("Per-trial p_compensation (rule-based score") == 2
+
+
+def test_every_side_has_its_emg_quality_and_imu_panels(assessed, tmp_path):
+    session, a = assessed
+    paths = build_report(session, a, out_html=tmp_path / "r.html", out_pdf=tmp_path / "r.pdf")
+    html = paths.html.read_text()
+    ids = re.findall(r'<figure id="fig-([^"]+)"', html)
+    assert ids == ["emg-L", "pair-GMED-ADL-L", "imu-L", "emg-R", "pair-GMED-ADL-R", "imu-R"]
+    quality = html[html.index('<section id="quality">') : html.index('<section id="figures">')]
+    assert quality.index("<h3>Left side (L)</h3>") < quality.index("<h3>Right side (R)</h3>")
+    for side in "LR":
+        assert quality.count(f"<td>EMG GMED {side}</td>") == 1
+        assert quality.count(f"<td>EMG ADL {side}</td>") == 1
+    for fid, side in (("emg-L", "left"), ("emg-R", "right"), ("imu-R", "right")):
+        caption = re.search(f'id="fig-{fid}"><img alt="([^"]+)"', html)
+        assert caption is not None and f"{side} side" in caption.group(1)
+    for src in re.findall(r'src="data:image/png;base64,([^"]+)"', html):
+        img = mpimg.imread(io.BytesIO(base64.b64decode(src)), format="png")
+        assert img.shape[1] >= 300 and float(np.var(img[..., :3])) > 1e-3
+    # the PDF: the text pages, six figures and one quality table per side
+    pages = re.findall(rb"/Type\s*/Page(?![s\w])", paths.pdf.read_bytes())
+    assert len(pages) >= 2 + 6 + 2
+
+
+def test_side_panels_draw_their_own_channels_trials_and_stance(assessed):
+    session, a = assessed
+    per_side = collect_sides(session, a)
+    assert [d.stance for d in per_side] == ["L", "R"]
+    figures = {fid: fig for fid, _, fig in report_figures(session, a, per_side)}
+    for side in "LR":
+        (emg,) = figures[f"emg-{side}"].axes
+        channels = [t.get_text().split("\n")[0] for t in emg.get_yticklabels()]
+        assert channels == [f"EMG GMED {side}", f"EMG ADL {side}"]
+        assert emg.get_title(loc="left").startswith(f"{'Left' if side == 'L' else 'Right'} side")
+        trials = [p for p in emg.patches if str(p.get_gid()).startswith("trial:")]
+        ev = session.events
+        mine = ev[ev["label"].str.endswith(f"/{side}") & ev["phase"].isin(["pre", "post"])]
+        assert len(trials) == len(mine)
+        (imu,) = figures[f"imu-{side}"].axes
+        assert imu.get_title(loc="left").endswith(f"stance side {side}")

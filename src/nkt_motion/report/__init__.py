@@ -4,7 +4,13 @@ Only this subpackage imports matplotlib (lazily, inside the plotting functions).
 A report describes one recording; it is a measurement, never a diagnosis.
 """
 
-from nkt_motion.report._data import ReportData, collect, quality_table, sign_thresholds
+from nkt_motion.report._data import (
+    ReportData,
+    collect,
+    collect_sides,
+    quality_table,
+    sign_thresholds,
+)
 from nkt_motion.report.build import ReportPaths, build_report, pair_figure, report_figures
 from nkt_motion.report.plots import (
     compensation_traces,
@@ -20,6 +26,7 @@ __all__ = [
     "ReportPaths",
     "build_report",
     "collect",
+    "collect_sides",
     "compensation_traces",
     "pair_figure",
     "plot_emg",

@@ -24,9 +24,16 @@ from nkt_motion.features._emg import PreparedEmg, prepare_emg
 from nkt_motion.model import Session, Stream
 from nkt_motion.model._imu_session import imu_angles
 from nkt_motion.protocols import Protocol, load_protocol
-from nkt_motion.vocab import Side, muscle_code, muscle_id, muscle_name
+from nkt_motion.vocab import SIDES, Side, muscle_code, muscle_id, muscle_name
 
-__all__ = ["ReportData", "collect", "quality_table", "sign_thresholds"]
+__all__ = [
+    "ReportData",
+    "collect",
+    "collect_sides",
+    "quality_table",
+    "sign_thresholds",
+    "tested_sides",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -180,8 +187,58 @@ def _angles(session: Session, stance: Side | None) -> tuple[Stream | None, str]:
         return None, f"IMU angles not computed: {exc}"
 
 
+def tested_sides(assessment: Assessment) -> list[Side]:
+    """Return the sides named by an assessment's pairs, left first.
+
+    Parameters
+    ----------
+    assessment : Assessment
+        The assessment.
+
+    Returns
+    -------
+    list of {"L", "R"}
+        One entry per side; empty when no pair names its side.
+
+    Examples
+    --------
+    >>> from nkt_motion.assess import assess_session
+    >>> from nkt_motion.simulate import gmed_adl_hip_flexion, simulate
+    >>> s = simulate(gmed_adl_hip_flexion(n_trials=3).replace(trial_s=1.0)).session
+    >>> tested_sides(assess_session(s, "hip_flexion_gmed_adl", n_boot=100))
+    ['L']
+    """
+    named = {t.side for t in assessment.tests}
+    return [s for s in SIDES if s in named]
+
+
+def _gather(
+    session: Session,
+    assessment: Assessment,
+    proto: Protocol | None,
+    stance: Side | None,
+    angles: tuple[Stream | None, str],
+) -> ReportData:
+    prepared: PreparedEmg | None = None
+    quality = pd.DataFrame()
+    try:
+        ctx = resolve_context(session, proto, side=stance)
+        if ctx.channels:
+            prepared = prepare_emg(
+                session, ctx, onset_method=assessment.quality.get("onset_method") or "hodges_bui"
+            )
+            quality = quality_table(prepared, assessment)
+    except NktMotionError as exc:
+        logger.warning("EMG not prepared for the report (side %s): %s", stance or "?", exc)
+    return ReportData(proto, prepared, *angles, stance, sign_thresholds(proto), quality)
+
+
 def collect(
-    session: Session, assessment: Assessment, *, protocol: Protocol | str | None = None
+    session: Session,
+    assessment: Assessment,
+    *,
+    protocol: Protocol | str | None = None,
+    side: Side | None = None,
 ) -> ReportData:
     """Gather the prepared EMG, IMU angles and quality table for a report.
 
@@ -193,11 +250,14 @@ def collect(
         Its assessment (:func:`nkt_motion.assess.assess_session`).
     protocol : Protocol or str, optional
         Default: the assessment's protocol.
+    side : {"L", "R"}, optional
+        Tested side whose EMG channels and stance to gather; default the side
+        of the assessment's first pair.
 
     Returns
     -------
     ReportData
-        What the report draws.
+        What the report draws for that side.
 
     Examples
     --------
@@ -209,18 +269,47 @@ def collect(
     ('L', 'ANGLE pelvis_obliquity', ('GMED', 'ADL'))
     """
     proto = _protocol(assessment, protocol)
-    side = next((t.side for t in assessment.tests if t.side), None)
-    stance: Side | None = "L" if side == "L" else "R" if side == "R" else None
-    prepared: PreparedEmg | None = None
-    quality = pd.DataFrame()
-    try:
-        ctx = resolve_context(session, proto, side=stance)
-        if ctx.channels:
-            prepared = prepare_emg(
-                session, ctx, onset_method=assessment.quality.get("onset_method") or "hodges_bui"
-            )
-            quality = quality_table(prepared, assessment)
-    except NktMotionError as exc:
-        logger.warning("EMG not prepared for the report: %s", exc)
-    angles, why = _angles(session, stance)
-    return ReportData(proto, prepared, angles, why, stance, sign_thresholds(proto), quality)
+    first = next((t.side for t in assessment.tests if t.side), None)
+    chosen = side if side is not None else first
+    stance: Side | None = "L" if chosen == "L" else "R" if chosen == "R" else None
+    return _gather(session, assessment, proto, stance, _angles(session, stance))
+
+
+def collect_sides(
+    session: Session, assessment: Assessment, *, protocol: Protocol | str | None = None
+) -> list[ReportData]:
+    """Gather what the report draws for every tested side (see :func:`collect`).
+
+    Parameters
+    ----------
+    session : Session
+        The session that was assessed.
+    assessment : Assessment
+        Its assessment; a bilateral one (test labels naming their side) has
+        pairs on both sides.
+    protocol : Protocol or str, optional
+        Default: the assessment's protocol.
+
+    Returns
+    -------
+    list of ReportData
+        One per tested side, left first (``stance`` names it); one element,
+        equal to :func:`collect`'s, when one side (or none) was tested. The IMU
+        angles are computed once and shared.
+
+    Examples
+    --------
+    >>> from nkt_motion.assess import assess_session
+    >>> from nkt_motion.simulate import bilateral_hip_flexion, simulate_bilateral
+    >>> left, right = bilateral_hip_flexion(n_trials=2)
+    >>> sim = simulate_bilateral(left.replace(trial_s=1.0), right.replace(trial_s=1.0))
+    >>> per_side = collect_sides(sim.session, assess_session(sim.session, n_boot=100))
+    >>> [(d.stance, d.prepared.raw.ch_names) for d in per_side]
+    [('L', ['EMG GMED L', 'EMG ADL L']), ('R', ['EMG GMED R', 'EMG ADL R'])]
+    """
+    sides = tested_sides(assessment)
+    if len(sides) < 2:
+        return [collect(session, assessment, protocol=protocol)]
+    proto = _protocol(assessment, protocol)
+    angles = _angles(session, sides[0])
+    return [_gather(session, assessment, proto, s, angles) for s in sides]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Final
 
@@ -56,8 +56,8 @@ class ReportContent:
         Protocol fields (name, title, task, summary).
     electrodes : sequence of tuple of str
         Placement rows.
-    quality : pandas.DataFrame
-        Signal-quality table.
+    quality : pandas.DataFrame or mapping of str to pandas.DataFrame
+        Signal-quality table, or one per tested side (heading -> table).
     figures : sequence of (str, str, Figure)
         Id, caption, figure.
     caveats : sequence of str
@@ -76,7 +76,7 @@ class ReportContent:
         verdicts: Sequence[VerdictBlock],
         protocol: Sequence[tuple[str, str]],
         electrodes: Sequence[tuple[str, ...]],
-        quality: pd.DataFrame,
+        quality: pd.DataFrame | Mapping[str, pd.DataFrame],
         figures: Sequence[tuple[str, str, Figure]],
         caveats: Sequence[str],
         methods: Sequence[tuple[str, str]],
@@ -154,7 +154,9 @@ def _value(v: object) -> object:
     return v if v != "" else "-"
 
 
-def _quality(q: pd.DataFrame) -> str:
+def _quality(q: pd.DataFrame | Mapping[str, pd.DataFrame]) -> str:
+    if not isinstance(q, pd.DataFrame):
+        return "".join(f"<h3>{escape(head)}</h3>{_quality(t)}" for head, t in q.items())
     if q.empty:
         return "<p>No EMG channel could be checked.</p>"
     shown = q.map(_value)
