@@ -158,20 +158,39 @@ def test_quality_of_a_long_recording_is_unchanged() -> None:
     np.testing.assert_array_equal(q.loc[(["a", "b"], "flat_line")], 0.0)
 
 
-# -- moving means: across blocks (long signals) and along blocks (short ones) ---------
+# -- moving means: block-wise window sums (compiled) against numpy's cumsum ----------
+
+
+def _block_sums_by_cumsum(v: np.ndarray, w: int, tail: int, square: bool) -> np.ndarray:
+    """The window sums spelt out with numpy: suffix + prefix sums within blocks of w."""
+    n_blocks = 1 + -(-(v.shape[-1] + tail) // w)
+    padded = np.zeros((*v.shape[:-1], n_blocks * w))
+    padded[..., w : w + v.shape[-1]] = v**2 if square else v
+    blocks = padded.reshape(*v.shape[:-1], n_blocks, w)
+    after = np.zeros_like(blocks)
+    after[..., :-1] = np.cumsum(blocks[..., ::-1], axis=-1)[..., ::-1][..., 1:]
+    before = np.cumsum(blocks, axis=-1)
+    sums = before[..., 1:, :] + after[..., :-1, :]
+    return sums.reshape(*v.shape[:-1], -1)[..., : v.shape[-1] + tail]
 
 
 @pytest.mark.parametrize("w", [1, 2, 7, 50, 200])
-@pytest.mark.parametrize("centred", [True, False])
-def test_both_ways_of_summing_windows_give_the_same_bits(
-    w: int, centred: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.parametrize("tail", [0, 3, 199])
+@pytest.mark.parametrize("square", [True, False])
+def test_window_sums_give_the_bits_of_numpy_cumsums(w: int, tail: int, square: bool) -> None:
     x = RNG.normal(size=(3, 10_007)) * np.exp(RNG.normal(size=(3, 10_007)))
-    across = envelope_mod._moving_mean(x, w, centred=centred, square=True)
-    monkeypatch.setattr(envelope_mod, "_MIN_LANES", 10**12)
-    along = envelope_mod._moving_mean(x, w, centred=centred, square=True)
-    np.testing.assert_array_equal(across, along)
-    np.testing.assert_array_equal(along, envelope_mod._moving_mean(x**2, w, centred=centred))
+    got = envelope_mod._window_sums(x, w, tail=tail, square=square)
+    np.testing.assert_array_equal(got, _block_sums_by_cumsum(x, w, tail, square))
+
+
+@pytest.mark.parametrize("w", [1, 7, 200])
+@pytest.mark.parametrize("centred", [True, False])
+def test_moving_mean_of_squares_without_a_squared_copy(w: int, centred: bool) -> None:
+    x = RNG.normal(size=(2, 5_003))
+    np.testing.assert_array_equal(
+        envelope_mod._moving_mean(x, w, centred=centred, square=True),
+        envelope_mod._moving_mean(x**2, w, centred=centred),
+    )
 
 
 def test_long_moving_rms_against_direct_windows() -> None:

@@ -31,7 +31,7 @@ from scipy import signal
 
 from nkt_motion.dsp._validate import FloatArray
 
-__all__ = ["apply_cascades", "sosfilt_rows"]
+__all__ = ["apply_cascades", "sosfilt_rows", "window_sums"]
 
 #: A section that passes its input through: b = (1, 0, 0), a = (1, 0, 0).
 _IDENTITY = np.array([[1.0, 0.0, 0.0, 1.0, 0.0, 0.0]])
@@ -122,13 +122,41 @@ def _five_py(s: Any, x: Any, z: Any, y: Any) -> None:
     z[3, 0], z[3, 1], z[4, 0], z[4, 1] = z30, z31, z40, z41
 
 
+def _window_sums_py(v: Any, w: int, tail: int, square: bool, out: Any) -> None:
+    """Write the sums of the last ``w`` of ``v`` (or ``v**2``), then ``tail`` zeros, to ``out``.
+
+    Block by block of ``w`` outputs: the sum at sample j of a block is the part
+    of the previous block after j (summed from its end) plus the current block
+    up to j (summed from its start), the additions in the order of
+    :func:`numpy.cumsum` on those parts, so only samples of the window itself
+    ever enter a sum.
+    """
+    n = v.shape[0]
+    total = n + tail
+    after = np.zeros(w)
+    for start in range(0, total, w):
+        lo = start - w + 1  # first sample of the previous block after its sample 0
+        acc = 0.0
+        for j in range(w - 2, -1, -1):
+            k = lo + j
+            val = v[k] if 0 <= k < n else 0.0
+            acc = acc + (val * val if square else val)
+            after[j] = acc
+        pre = 0.0
+        for j in range(min(w, total - start)):
+            k = start + j
+            val = v[k] if k < n else 0.0
+            pre = pre + (val * val if square else val)
+            out[k] = pre + after[j]
+
+
 @functools.cache
-def _compiled() -> tuple[Callable[..., None], Callable[..., None], Callable[..., None]]:
+def _compiled() -> tuple[Callable[..., None], ...]:
     """Compile the loops on first use (numba's cache keeps them on disk)."""
     import numba  # imported when first needed: about 0.4 s
 
     jit = numba.njit(cache=True, nogil=True, boundscheck=False)
-    return jit(_one_py), jit(_two_py), jit(_five_py)
+    return jit(_one_py), jit(_two_py), jit(_five_py), jit(_window_sums_py)
 
 
 def _padded(sos: FloatArray, zi: FloatArray, size: int) -> tuple[FloatArray, FloatArray]:
@@ -168,7 +196,7 @@ def apply_cascades(
     >>> bool(np.array_equal(y, signal.sosfilt(sos, x)))
     True
     """
-    one, two, five = _compiled()
+    one, two, five, _ = _compiled()
     short, states = [], []
     for sos, x, zi, y in jobs:
         if len(sos) > _MAX_SECTIONS:
@@ -239,3 +267,35 @@ def sosfilt_rows(
     jobs = [(sos, x[i], zf[:, i], y[i]) for i in range(x.shape[0])]
     apply_cascades(jobs, rectify=rectify)
     return y, zf
+
+
+def window_sums(v: FloatArray, w: int, *, tail: int = 0, square: bool = False) -> FloatArray:
+    """Sum of the last ``w`` values (fewer at the start) along the last axis, O(n).
+
+    Parameters
+    ----------
+    v : ndarray, shape (..., n_samples), float64
+        Values.
+    w : int
+        Window length in samples (at least 1).
+    tail : int
+        Zeros appended after the values: ``n_samples + tail`` sums are returned.
+    square : bool
+        Sum ``v**2`` instead of ``v`` (without a squared copy).
+
+    Returns
+    -------
+    ndarray, shape (..., n_samples + tail)
+        Window sums; rounding error relative to each window's own content.
+
+    Examples
+    --------
+    >>> window_sums(np.arange(5.0), 2, tail=1)
+    array([0., 1., 3., 5., 7., 4.])
+    """
+    *_, sums = _compiled()
+    rows = np.ascontiguousarray(v, dtype=np.float64).reshape(-1, v.shape[-1])
+    out = np.empty((rows.shape[0], rows.shape[1] + tail))
+    for row, o in zip(rows, out, strict=True):
+        sums(row, w, tail, square, o)
+    return out.reshape(*v.shape[:-1], -1)

@@ -9,12 +9,12 @@ Ann Biomed Eng 35:1532).
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from nkt_motion.dsp._kernels import window_sums
 from nkt_motion.dsp._validate import (
     FloatArray,
     as_signal,
@@ -119,58 +119,6 @@ def window_samples(window: float, fs: float) -> int:
     return max(1, round(w))
 
 
-#: Fewest windows (rows x blocks) for which the running sums go across blocks.
-_MIN_LANES = 2048
-
-
-def _sums_by_cumsum(padded: FloatArray, w: int) -> FloatArray:
-    """Window sums of blocks of ``w`` samples, cumulative sums along each block."""
-    blocks = padded.reshape(*padded.shape[:-1], -1, w)
-    after = np.empty((*blocks.shape[:-2], blocks.shape[-2] - 1, w))  # block k after sample j
-    after[..., -1] = 0.0
-    np.cumsum(blocks[..., :-1, :0:-1], axis=-1, out=after[..., -2::-1])
-    np.cumsum(blocks, axis=-1, out=blocks)
-    out = blocks[..., 1:, :]
-    out += after
-    return out.reshape(*padded.shape[:-1], -1)
-
-
-def _sums_across_blocks(v: FloatArray, w: int, n_blocks: int, square: bool) -> FloatArray:
-    """Compute the same sums with the blocks side by side: one vector add per block sample.
-
-    ``lanes[j, ..., k]`` is sample j of block k; the running sums go along j,
-    each step one add over all blocks at once, in the same order as
-    :func:`numpy.cumsum` does along a block, so the result is identical.
-    """
-    lead, n_in = v.shape[:-1], v.shape[-1]
-    full, rest = divmod(n_in, w)
-    lanes = np.empty((w, *lead, n_blocks))
-    lanes[..., 0] = 0.0  # the block before the signal
-    lanes[..., full + 1 :] = 0.0  # and after it, the rest filled in below
-    body = np.moveaxis(v[..., : full * w].reshape(*lead, full, w), -1, 0)
-    if square:
-        np.square(body, out=lanes[..., 1 : full + 1])
-    else:
-        lanes[..., 1 : full + 1] = body
-    if rest:
-        lanes[:rest, ..., full + 1] = np.moveaxis(v[..., full * w :], -1, 0)
-        if square:
-            np.square(lanes[:rest, ..., full + 1], out=lanes[:rest, ..., full + 1])
-    after = np.empty((w, *lead, n_blocks - 1))
-    after[-1] = 0.0
-    if w > 1:
-        after[-2] = lanes[-1, ..., :-1]
-    for j in range(w - 3, -1, -1):
-        np.add(after[j + 1], lanes[j + 1, ..., :-1], out=after[j])
-    for j in range(1, w):
-        lanes[j] += lanes[j - 1]
-    sums = lanes[..., 1:]
-    sums += after
-    out = after.reshape(*lead, -1)  # reused, same size
-    out.reshape(*lead, n_blocks - 1, w)[...] = np.moveaxis(sums, 0, -1)
-    return out
-
-
 def _window_sums(v: FloatArray, w: int, *, tail: int = 0, square: bool = False) -> FloatArray:
     """Sum of the last ``w`` values (fewer at the start) along the last axis, O(n).
 
@@ -179,20 +127,9 @@ def _window_sums(v: FloatArray, w: int, *, tail: int = 0, square: bool = False) 
     ending at sample j of block k is the part of block k-1 after j plus the
     prefix of block k up to j. Both partial sums only ever add samples of that
     window, so the rounding error is relative to the window's own content,
-    however loud the rest of the signal is. Long signals run the sums across
-    blocks (vectorised over blocks, a loop over the w samples of a block),
-    short ones along each block; both give the same bits.
+    however loud the rest of the signal is (a compiled loop, one pass).
     """
-    lead, n_in = v.shape[:-1], v.shape[-1]
-    n_blocks = 1 + math.ceil((n_in + tail) / w)
-    if math.prod(lead) * n_blocks >= _MIN_LANES:
-        return _sums_across_blocks(v, w, n_blocks, square)[..., : n_in + tail]
-    padded = np.zeros((*lead, n_blocks * w))
-    if square:
-        np.square(v, out=padded[..., w : w + n_in])
-    else:
-        padded[..., w : w + n_in] = v
-    return _sums_by_cumsum(padded, w)[..., : n_in + tail]
+    return window_sums(v, w, tail=tail, square=square)
 
 
 def _moving_mean(v: FloatArray, w: int, *, centred: bool, square: bool = False) -> FloatArray:
