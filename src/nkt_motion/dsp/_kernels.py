@@ -40,23 +40,35 @@ _IDENTITY = np.array([[1.0, 0.0, 0.0, 1.0, 0.0, 0.0]])
 _MAX_SECTIONS = 5
 
 
+def _coefficients_py(s: Any, k: int) -> tuple[float, float, float, float, float]:
+    """b0, b1, b2, a1, a2 of section ``k`` of ``s`` (a0 is 1)."""
+    return s[k, 0], s[k, 1], s[k, 2], s[k, 4], s[k, 5]
+
+
+def _section_py(
+    c: tuple[float, float, float, float, float], v: float, z0: float, z1: float
+) -> tuple[float, float, float]:
+    """One sample through one section: output and new state (direct form II transposed)."""
+    b0, b1, b2, a1, a2 = c
+    u = b0 * v + z0
+    return u, b1 * v - a1 * u + z1, b2 * v - a2 * u
+
+
 def _one_py(s: Any, x: Any, z: Any, y: Any, rectify: bool) -> None:
     """Filter ``x`` by the two sections ``s`` (2, 6) into ``y``; state ``z`` (2, 2) updated.
 
     ``y`` may be ``x`` (each sample is read before it is written).
     """
-    b00, b01, b02, a01, a02 = s[0, 0], s[0, 1], s[0, 2], s[0, 4], s[0, 5]
-    b10, b11, b12, a11, a12 = s[1, 0], s[1, 1], s[1, 2], s[1, 4], s[1, 5]
+    c0, c1 = _coefficients(s, 0), _coefficients(s, 1)
     z00, z01, z10, z11 = z[0, 0], z[0, 1], z[1, 0], z[1, 1]
-    for i in range(x.shape[0]):
-        v = abs(x[i]) if rectify else x[i]
-        u = b00 * v + z00
-        z00 = b01 * v - a01 * u + z01
-        z01 = b02 * v - a02 * u
-        w = b10 * u + z10
-        z10 = b11 * u - a11 * w + z11
-        z11 = b12 * u - a12 * w
-        y[i] = w
+    if rectify:  # two loops: a test inside the loop would cost more than the filter
+        for i in range(x.shape[0]):
+            u, z00, z01 = _section(c0, abs(x[i]), z00, z01)
+            y[i], z10, z11 = _section(c1, u, z10, z11)
+    else:
+        for i in range(x.shape[0]):
+            u, z00, z01 = _section(c0, x[i], z00, z01)
+            y[i], z10, z11 = _section(c1, u, z10, z11)
     z[0, 0], z[0, 1], z[1, 0], z[1, 1] = z00, z01, z10, z11
 
 
@@ -64,60 +76,42 @@ def _two_py(
     sa: Any, sb: Any, xa: Any, xb: Any, za: Any, zb: Any, ya: Any, yb: Any, rectify: bool
 ) -> None:
     """Two independent two-section cascades in one loop (see :func:`_one_py`)."""
-    b00, b01, b02, a01, a02 = sa[0, 0], sa[0, 1], sa[0, 2], sa[0, 4], sa[0, 5]
-    b10, b11, b12, a11, a12 = sa[1, 0], sa[1, 1], sa[1, 2], sa[1, 4], sa[1, 5]
-    c00, c01, c02, d01, d02 = sb[0, 0], sb[0, 1], sb[0, 2], sb[0, 4], sb[0, 5]
-    c10, c11, c12, d11, d12 = sb[1, 0], sb[1, 1], sb[1, 2], sb[1, 4], sb[1, 5]
+    c0, c1, d0, d1 = (
+        _coefficients(sa, 0),
+        _coefficients(sa, 1),
+        _coefficients(sb, 0),
+        _coefficients(sb, 1),
+    )
     p00, p01, p10, p11 = za[0, 0], za[0, 1], za[1, 0], za[1, 1]
     q00, q01, q10, q11 = zb[0, 0], zb[0, 1], zb[1, 0], zb[1, 1]
-    for i in range(xa.shape[0]):
-        v = abs(xa[i]) if rectify else xa[i]
-        u = b00 * v + p00
-        p00 = b01 * v - a01 * u + p01
-        p01 = b02 * v - a02 * u
-        w = b10 * u + p10
-        p10 = b11 * u - a11 * w + p11
-        p11 = b12 * u - a12 * w
-        ya[i] = w
-        v = abs(xb[i]) if rectify else xb[i]
-        u = c00 * v + q00
-        q00 = c01 * v - d01 * u + q01
-        q01 = c02 * v - d02 * u
-        w = c10 * u + q10
-        q10 = c11 * u - d11 * w + q11
-        q11 = c12 * u - d12 * w
-        yb[i] = w
+    if rectify:
+        for i in range(xa.shape[0]):
+            u, p00, p01 = _section(c0, abs(xa[i]), p00, p01)
+            ya[i], p10, p11 = _section(c1, u, p10, p11)
+            u, q00, q01 = _section(d0, abs(xb[i]), q00, q01)
+            yb[i], q10, q11 = _section(d1, u, q10, q11)
+    else:
+        for i in range(xa.shape[0]):
+            u, p00, p01 = _section(c0, xa[i], p00, p01)
+            ya[i], p10, p11 = _section(c1, u, p10, p11)
+            u, q00, q01 = _section(d0, xb[i], q00, q01)
+            yb[i], q10, q11 = _section(d1, u, q10, q11)
     za[0, 0], za[0, 1], za[1, 0], za[1, 1] = p00, p01, p10, p11
     zb[0, 0], zb[0, 1], zb[1, 0], zb[1, 1] = q00, q01, q10, q11
 
 
 def _five_py(s: Any, x: Any, z: Any, y: Any) -> None:
     """Filter ``x`` by the five sections ``s`` (5, 6) into ``y`` (see :func:`_one_py`)."""
-    b00, b01, b02, a01, a02 = s[0, 0], s[0, 1], s[0, 2], s[0, 4], s[0, 5]
-    b10, b11, b12, a11, a12 = s[1, 0], s[1, 1], s[1, 2], s[1, 4], s[1, 5]
-    b20, b21, b22, a21, a22 = s[2, 0], s[2, 1], s[2, 2], s[2, 4], s[2, 5]
-    b30, b31, b32, a31, a32 = s[3, 0], s[3, 1], s[3, 2], s[3, 4], s[3, 5]
-    b40, b41, b42, a41, a42 = s[4, 0], s[4, 1], s[4, 2], s[4, 4], s[4, 5]
+    c0, c1, c2 = _coefficients(s, 0), _coefficients(s, 1), _coefficients(s, 2)
+    c3, c4 = _coefficients(s, 3), _coefficients(s, 4)
     z00, z01, z10, z11, z20, z21 = z[0, 0], z[0, 1], z[1, 0], z[1, 1], z[2, 0], z[2, 1]
     z30, z31, z40, z41 = z[3, 0], z[3, 1], z[4, 0], z[4, 1]
     for i in range(x.shape[0]):
-        v = x[i]
-        u = b00 * v + z00
-        z00 = b01 * v - a01 * u + z01
-        z01 = b02 * v - a02 * u
-        v = b10 * u + z10
-        z10 = b11 * u - a11 * v + z11
-        z11 = b12 * u - a12 * v
-        u = b20 * v + z20
-        z20 = b21 * v - a21 * u + z21
-        z21 = b22 * v - a22 * u
-        v = b30 * u + z30
-        z30 = b31 * u - a31 * v + z31
-        z31 = b32 * u - a32 * v
-        u = b40 * v + z40
-        z40 = b41 * v - a41 * u + z41
-        z41 = b42 * v - a42 * u
-        y[i] = u
+        u, z00, z01 = _section(c0, x[i], z00, z01)
+        u, z10, z11 = _section(c1, u, z10, z11)
+        u, z20, z21 = _section(c2, u, z20, z21)
+        u, z30, z31 = _section(c3, u, z30, z31)
+        y[i], z40, z41 = _section(c4, u, z40, z41)
     z[0, 0], z[0, 1], z[1, 0], z[1, 1], z[2, 0], z[2, 1] = z00, z01, z10, z11, z20, z21
     z[3, 0], z[3, 1], z[4, 0], z[4, 1] = z30, z31, z40, z41
 
@@ -150,11 +144,19 @@ def _window_sums_py(v: Any, w: int, tail: int, square: bool, out: Any) -> None:
             out[k] = pre + after[j]
 
 
+#: The per-sample helpers as the compiled loops see them (set by :func:`_compiled`).
+_coefficients: Callable[..., tuple[float, float, float, float, float]] = _coefficients_py
+_section: Callable[..., tuple[float, float, float]] = _section_py
+
+
 @functools.cache
 def _compiled() -> tuple[Callable[..., None], ...]:
     """Compile the loops on first use (numba's cache keeps them on disk)."""
+    global _coefficients, _section
     import numba  # imported when first needed: about 0.4 s
 
+    inline = numba.njit(inline="always")
+    _coefficients, _section = inline(_coefficients_py), inline(_section_py)
     jit = numba.njit(cache=True, nogil=True, boundscheck=False)
     return jit(_one_py), jit(_two_py), jit(_five_py), jit(_window_sums_py)
 
