@@ -51,7 +51,13 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 #: starts it; a forkserver already running keeps its own list). As with any
 #: forkserver or spawn pool (and Dask's LocalCluster), a script must start the
 #: batch under ``if __name__ == "__main__":``; notebooks need nothing.
-PRELOAD = ("__main__", "nkt_motion.batch.analyse", "nkt_motion.assess", "nkt_motion.io")
+PRELOAD = (
+    "__main__",
+    "nkt_motion.batch.analyse",
+    "nkt_motion.assess",
+    "nkt_motion.io",
+    "nkt_motion.dsp._preload",
+)
 _Call = Callable[[ProcessPoolExecutor, SessionSource], "Future[SessionResult]"]
 
 
