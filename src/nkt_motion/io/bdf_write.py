@@ -6,6 +6,7 @@ import logging
 import math
 import warnings
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -152,6 +153,7 @@ def write_bdf(
     *,
     origin: float,
     subject: str,
+    start: datetime | None = None,
 ) -> dict[str, int]:
     """Write streams and annotations to a BDF+ file.
 
@@ -169,6 +171,11 @@ def write_bdf(
         end to whole data records.
     subject : str
         Written as the patient code.
+    start : datetime, optional
+        Date and time of the file's first sample, for the header (an aware
+        time is written in UTC; a date outside 1985-2084, which EDF cannot
+        hold, is written as 01.01.85, EDF+'s unknown date). Default: the time
+        of writing.
 
     Returns
     -------
@@ -199,9 +206,20 @@ def write_bdf(
             headers.append(header)
             signals.append(to_digital(row, float(header["physical_max"])))  # type: ignore[arg-type]
     _write_file(
-        path, headers, signals, annotations, origin=origin, record=d, subject=subject, n_rec=n_rec
-    )
+        path, headers, signals, annotations, origin=origin, record=d, subject=subject,
+        n_rec=n_rec, start=start,
+    )  # fmt: skip
     return pads
+
+
+def _header_start(start: datetime, path: Path) -> datetime:
+    """Return the header's start: naive UTC for an aware time, 01.01.85 outside EDF's years."""
+    when = start.astimezone(UTC).replace(tzinfo=None) if start.tzinfo is not None else start
+    if not 1985 <= when.year <= 2084:
+        logger.warning("%s: start %s is outside the years EDF holds (1985-2084); the header "
+                       "says 01.01.85", path, when.isoformat())  # fmt: skip
+        return datetime(1985, 1, 1)
+    return when
 
 
 def _write_file(
@@ -214,11 +232,14 @@ def _write_file(
     record: float,
     subject: str,
     n_rec: int,
+    start: datetime | None,
 ) -> None:
     writer = pyedflib.EdfWriter(str(path), len(headers), file_type=pyedflib.FILETYPE_BDFPLUS)
     try:
         writer.setSignalHeaders(headers)
         writer.setPatientCode(subject)
+        if start is not None:
+            writer.setStartdatetime(_header_start(start, path))
         # EDFlib stores about one annotation per second per annotation signal
         seconds = max(1, math.floor(n_rec * record))
         n_sig = math.ceil(len(annotations) / seconds) + 1

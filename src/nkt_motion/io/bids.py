@@ -18,6 +18,10 @@ with BIDS type ``EMG`` and the others ``MISC``. Events and gap rows (see
 :mod:`nkt_motion.io._common`) are written to ``_events.tsv`` and as BDF+
 annotations, with onsets relative to the first sample of the BDF.
 
+A session whose meta states when it was recorded (``recorded_at``, see
+:mod:`nkt_motion.io.dates`) also gets ``sub-<s>/ses-<x>/sub-<s>_ses-<x>_scans.tsv``
+(``acq_time`` of each data file) and that start in the BDF header.
+
 What BIDS has no field for sits in the key ``"NktMotion"`` of the sidecar JSON:
 subject, session, the time origin of the files on the session clock, ``meta``
 (JSON values only), and per stream its rate, t0, length, front padding in the
@@ -40,6 +44,7 @@ import pandas as pd
 from nkt_motion.errors import FileFormatError, ValidationError
 from nkt_motion.io._common import IMU_KINDS, apply_gaps, format_gap_label, nan_gaps
 from nkt_motion.io.bdf_write import write_bdf
+from nkt_motion.io.dates import recording_start, write_scans
 from nkt_motion.model import Channel, Session, Stream
 
 __all__ = ["BIDS_VERSION", "write_bids"]
@@ -211,7 +216,8 @@ def write_bids(session: Session, root: str | Path, *, overwrite: bool = False) -
         The recording; ``meta["task"]`` (alphanumeric, default ``"nkt"``) names
         the task. Optional meta keys used for BIDS fields:
         ``power_line_frequency`` (Hz), ``emg_reference``, ``emg_placement_scheme``,
-        ``software_filters``, ``manufacturer``, ``dataset_name``.
+        ``software_filters``, ``manufacturer``, ``dataset_name``, ``recorded_at``
+        (ISO 8601 time of session time 0: ``_scans.tsv`` and the BDF start).
     root : str or Path
         Dataset root; created when missing. ``dataset_description.json`` is
         written when absent.
@@ -258,6 +264,7 @@ def write_bids(session: Session, root: str | Path, *, overwrite: bool = False) -
         "meta": dict(session.meta),
     }
     ann = _annotations(session)
+    start = recording_start(session.meta, offset_s=origin)
     if bdf:
         (ses_dir / "emg").mkdir(parents=True)
         pads = write_bdf(
@@ -266,6 +273,7 @@ def write_bids(session: Session, root: str | Path, *, overwrite: bool = False) -
             ann,
             origin=origin,
             subject=session.subject,
+            start=start,
         )
         streams_block = {s.name: _stream_record(s, pads[s.name]) for s in bdf}
         write_emg_folder(session, ses_dir / "emg", base, {**block, "streams": streams_block})
@@ -276,6 +284,8 @@ def write_bids(session: Session, root: str | Path, *, overwrite: bool = False) -
             write_events(ann, ses_dir / "motion" / f"{base}_events.tsv", origin=origin)
     if bdf:
         write_events(ann, ses_dir / "emg" / f"{base}_events.tsv", origin=origin)
+    if start is not None:
+        write_scans(ses_dir, start)
     return ses_dir
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from nkt_motion.errors import FileFormatError, NktMotionError
 from nkt_motion.io._common import apply_gaps, group_streams
+from nkt_motion.io.dates import read_scans_time, recording_start
 from nkt_motion.io.edf import channels_from_labels, read_edf_content, split_annotations
 from nkt_motion.io.tidy_csv import read_table
 from nkt_motion.model import Channel, Session, Stream
@@ -178,7 +179,8 @@ def read_bids(path: str | Path, *, task: str | None = None) -> Session:
     Session
         Streams from the BDF/EDF (and ``motion/``), events and gaps from
         ``_events.tsv`` (or the BDF+ annotations when there is none), samples in
-        gaps set to NaN, subject/session/meta from the sidecar.
+        gaps set to NaN, subject/session/meta from the sidecar; a meta without a
+        recording date gets ``acq_time`` from the ``_scans.tsv`` when it has one.
 
     Raises
     ------
@@ -222,6 +224,9 @@ def read_bids(path: str | Path, *, task: str | None = None) -> Session:
     if gaps is not None:
         streams = apply_gaps(streams, gaps, path=ses)
     meta = block.get("meta", {"task": sidecar.get("TaskName", "nkt"), "source": str(ses)})
+    first = data[0] if data else min(motion_dir.glob(f"{pattern}_motion.tsv"))
+    if recording_start(meta) is None and (when := read_scans_time(ses, first)) is not None:
+        meta = {**meta, "acq_time": when}
     names = _ids(ses)
     return Session(
         streams,
