@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from nkt_motion.assess import assess_session
 from nkt_motion.batch import Settings, analyse_session_path, report_name
 from nkt_motion.batch.analyse import load_session
 from nkt_motion.batch.discover import describe_session
+from nkt_motion.cli import main
 from nkt_motion.io import read, write_bids
 from nkt_motion.model import make_gaps
 
@@ -96,7 +98,7 @@ def test_windows_cut_the_correction_and_keep_the_numbers(long_correction: Path) 
     full = analyse_session_path(long_correction, _full(WINDOWS))
     win = analyse_session_path(long_correction, Settings(n_boot=N_BOOT, read="windows"))
     session, _, _ = load_session(describe_session(long_correction), Settings(read="windows"))
-    (_, b0), (a1, _) = session.meta["batch_windows"]
+    (_, b0), (a1, _) = session.meta["analysis_windows"]
     assert b0 < a1 and (a1 - b0) > 50.0  # most of the correction is not read
     assert session.duration < read(long_correction).duration - 50.0
     assert session.gaps["channel"].tolist() == ["EMG GMED L"]
@@ -115,6 +117,48 @@ def test_auto_switches_to_windows_above_the_threshold(long_correction: Path) -> 
     src = describe_session(long_correction)
     assert load_session(src, Settings())[2] == "full"
     assert load_session(src, Settings(full_read_mb=0.1))[2] == "windows"
+
+
+@pytest.mark.parametrize(
+    ("threshold", "mode"), [("0.1", "windows"), ("300", "full")], ids=["big", "small"]
+)
+def test_analyze_reads_and_assesses_as_batch_does(
+    long_correction: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    threshold: str,
+    mode: str,
+) -> None:
+    """One session, the same assessment JSON through ``analyze`` and through batch's function.
+
+    A threshold of 0.1 MB makes the session big enough to be read by windows.
+    """
+    r = analyse_session_path(
+        long_correction, Settings(n_boot=N_BOOT, full_read_mb=float(threshold))
+    )
+    assert (r.status, r.read_mode) == ("ok", mode)
+    assert r.assessment is not None
+    expected = json.loads(json.dumps(r.assessment.to_dict(), allow_nan=False))
+    folder = long_correction.parent.parent
+    for i, path in enumerate((long_correction, folder)):  # the data file or its session folder
+        out = tmp_path / f"a{i}.json"
+        argv = ["analyze", str(path), "--json", str(out), "--n-boot", str(N_BOOT)]
+        assert main([*argv, "--full-read-mb", threshold]) == 0
+        assert json.loads(out.read_text()) == expected
+        printed = capsys.readouterr().out
+        said = "event windows" in printed and "above 0.1 MB" in printed
+        assert said == (mode == "windows"), printed
+        assert "recorded in the index" in printed
+
+
+def test_analyze_writes_the_report_of_a_session_read_by_windows(
+    long_correction: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, html = tmp_path / "a.json", tmp_path / "a.html"
+    argv = ["analyze", str(long_correction), "--json", str(out), "--report", str(html)]
+    assert main([*argv, "--n-boot", str(N_BOOT), "--read", "windows", "--no-index"]) == 0
+    assert "event windows" in capsys.readouterr().out
+    assert "not a diagnosis" in html.read_text()
 
 
 @pytest.mark.parametrize(

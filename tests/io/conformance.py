@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pyedflib
 import pytest
 
 import nkt_motion as nm
@@ -184,3 +185,26 @@ def make_session(*, nan: bool = True, seed: int = 0) -> nm.Session:
     meta = {"task": "gmed", "power_line_frequency": 50, "operator": "A", "list": [1, 2]}
     return nm.Session([emg, imu, force], events=events, gaps=gaps, subject="07",
                       session_id="2", meta=meta)  # fmt: skip
+
+
+def write_plain(path, labels, units, rates, seconds=2, *, annotations=(), edf=False):
+    """Write a file with pyedflib directly (independent of nkt_motion's writer)."""
+    kind = pyedflib.FILETYPE_EDFPLUS if edf else pyedflib.FILETYPE_BDFPLUS
+    dmax = 32767 if edf else 2**23 - 1
+    rng = np.random.default_rng(1)
+    signals = [rng.uniform(-100, 100, int(fs * seconds)) for fs in rates]
+    w = pyedflib.EdfWriter(str(path), len(labels), file_type=kind)
+    w.setSignalHeaders(
+        [
+            {"label": lb, "dimension": u, "sample_frequency": fs, "physical_min": -200,
+             "physical_max": 200, "digital_min": -dmax - 1, "digital_max": dmax,
+             "transducer": "", "prefilter": ""}
+            for lb, u, fs in zip(labels, units, rates, strict=True)
+        ]
+    )  # fmt: skip
+    w.set_number_of_annotation_signals(4)
+    w.writeSamples(signals)
+    for onset, dur, text in annotations:
+        w.writeAnnotation(onset, dur, text)
+    w.close()
+    return signals

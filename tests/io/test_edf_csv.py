@@ -4,36 +4,11 @@ import gzip
 import json
 
 import numpy as np
-import pyedflib
 import pytest
-from nkt_io_conformance import assert_file_error, check_reader
+from nkt_io_conformance import assert_file_error, check_reader, write_plain
 
 import nkt_motion as nm
 from nkt_motion.io import read_csv, read_edf
-
-
-def _write_plain(path, labels, units, rates, seconds=2, *, annotations=(), edf=False):
-    """Write a file with pyedflib directly (independent of nkt_motion's writer)."""
-    kind = pyedflib.FILETYPE_EDFPLUS if edf else pyedflib.FILETYPE_BDFPLUS
-    dmax = 32767 if edf else 2**23 - 1
-    rng = np.random.default_rng(1)
-    signals = [rng.uniform(-100, 100, int(fs * seconds)) for fs in rates]
-    w = pyedflib.EdfWriter(str(path), len(labels), file_type=kind)
-    w.setSignalHeaders(
-        [
-            {"label": lb, "dimension": u, "sample_frequency": fs, "physical_min": -200,
-             "physical_max": 200, "digital_min": -dmax - 1, "digital_max": dmax,
-             "transducer": "", "prefilter": ""}
-            for lb, u, fs in zip(labels, units, rates, strict=True)
-        ]
-    )  # fmt: skip
-    w.set_number_of_annotation_signals(4)
-    w.writeSamples(signals)
-    for onset, dur, text in annotations:
-        w.writeAnnotation(onset, dur, text)
-    w.close()
-    return signals
-
 
 LABELS = ["EMG GMED L", "EMG ADL L", "EMG TFL R", "ACC X pelvis", "FORCE load"]
 UNITS = ["uV", "uV", "uV", "m/s^2", "N"]
@@ -44,7 +19,7 @@ ANN = [(0.2, 0.5, "pre/test/GMED"), (1.0, 0.1, "BAD_gap emg|EMG ADL L|loss"), (1
 @pytest.mark.parametrize("edf", [False, True])
 def test_plain_file_conformance(tmp_path, edf):
     path = tmp_path / ("rec.edf" if edf else "rec.bdf")
-    signals = _write_plain(path, LABELS, UNITS, RATES, annotations=ANN, edf=edf)
+    signals = write_plain(path, LABELS, UNITS, RATES, annotations=ANN, edf=edf)
     s = check_reader(lambda: read_edf(path), tmp_path=tmp_path, path=path)
     assert list(s.streams) == ["emg", "emg_1000", "imu", "force"]
     assert s["emg"].ch_names == ["EMG GMED L", "EMG ADL L"] and s["emg"].fs == 2000
@@ -61,7 +36,7 @@ def test_plain_file_conformance(tmp_path, edf):
 
 def test_unconventional_annotations_kept_in_meta(tmp_path):
     path = tmp_path / "rec.bdf"
-    _write_plain(path, LABELS[:1], UNITS[:1], RATES[:1], annotations=[(0.1, 0, "blink")])
+    write_plain(path, LABELS[:1], UNITS[:1], RATES[:1], annotations=[(0.1, 0, "blink")])
     s = read_edf(path)
     assert s.meta["other_annotations"] == ["blink"] and len(s.events) == 0
 
@@ -76,14 +51,14 @@ def test_unconventional_annotations_kept_in_meta(tmp_path):
 )
 def test_edf_bad_channels(tmp_path, label, unit, needle):
     path = tmp_path / "bad.bdf"
-    _write_plain(path, ["EMG GMED L", label], ["uV", unit], [100, 100])
+    write_plain(path, ["EMG GMED L", label], ["uV", unit], [100, 100])
     assert_file_error(lambda: nm.read(path), path=path, channel=label, match=needle)
 
 
 def test_edf_missing_and_truncated(tmp_path):
     assert_file_error(lambda: read_edf(tmp_path / "x.bdf"), path=tmp_path / "x.bdf")
     path = tmp_path / "cut.bdf"
-    _write_plain(path, LABELS[:2], UNITS[:2], RATES[:2])
+    write_plain(path, LABELS[:2], UNITS[:2], RATES[:2])
     path.write_bytes(path.read_bytes()[:700])
     assert_file_error(lambda: nm.read(path), path=path)
 

@@ -11,15 +11,14 @@ session that cannot be read or assessed gives a result with status
 
 How a session is read (``Settings.read``)
 -----------------------------------------
-``"full"`` (and always for tidy CSV) is :func:`nkt_motion.read`, then the
-assessment with ``Settings.protocol`` and ``Settings.side``: exactly what
-``nkt-motion analyze`` computes. ``"windows"`` first reads the recording's
-headers, resolves the protocol, tested muscle, partners and side on a
-zero-length copy of the session (as the analysis would), and reads only the
-EMG channels of those muscles (both sides), the IMU streams when the protocol
-has kinematic signs, over the event windows (:mod:`nkt_motion.batch.windows`).
-``"auto"`` reads in full unless the samples would take more than
-``Settings.full_read_mb`` as float64.
+With :func:`nkt_motion.features.read_for_analysis`, as ``nkt-motion analyze``
+reads it: ``"full"`` (and always for tidy CSV) is :func:`nkt_motion.read`;
+``"windows"`` reads only the channels the analysis uses over the event windows
+(:mod:`nkt_motion.io.windows`); ``"auto"`` reads in full unless the samples
+would take more than ``Settings.full_read_mb`` as float64. Then the assessment
+with ``Settings.protocol`` (or the protocol resolved before a read by windows)
+and ``Settings.side``: exactly what ``nkt-motion analyze`` computes with the
+same options.
 """
 
 from __future__ import annotations
@@ -37,11 +36,9 @@ from nkt_motion.batch.discover import SessionSource, describe_session
 from nkt_motion.batch.rows import failure_rows, session_rows
 from nkt_motion.batch.settings import Settings
 from nkt_motion.errors import NktMotionError
-from nkt_motion.vocab import muscle_id
 
 if TYPE_CHECKING:
     from nkt_motion.assess import Assessment
-    from nkt_motion.features import AnalysisContext
     from nkt_motion.model import Session
 
 __all__ = ["SessionResult", "analyse_session_path", "report_name"]
@@ -114,17 +111,6 @@ def report_name(subject: str, session: str, content_hash: str) -> str:
     return f"sub-{subject}_ses-{session}_{content_hash[:12]}.html"
 
 
-def _needed_channels(skeleton: Session, ctx: AnalysisContext) -> set[str]:
-    emg = skeleton["emg"]
-    if not ctx.pairs:
-        return set(emg.ch_names)
-    ids = {muscle_id(c) for c in ctx.muscles}
-    names = {c.name for c in emg.channels if c.kind == "emg" and c.muscle in ids}
-    if ctx.protocol is not None and ctx.protocol.kinematic_signs and "imu" in skeleton.streams:
-        names |= set(skeleton["imu"].ch_names)
-    return names
-
-
 def load_session(
     source: SessionSource, settings: Settings
 ) -> tuple[Session, str | None, Literal["full", "windows"]]:
@@ -155,26 +141,17 @@ def load_session(
     --------
     See :func:`analyse_session_path`.
     """
-    from nkt_motion.io import read
+    from nkt_motion.features import read_for_analysis
 
-    if source.kind == "csv" or settings.read == "full":
-        return read(source.path), settings.protocol, "full"
-    from nkt_motion.batch._header import read_header
-    from nkt_motion.batch.windows import read_windows
-    from nkt_motion.features import resolve_context
-
-    header = read_header(source.path, source.kind)
-    if settings.read == "auto" and header.n_bytes <= settings.full_read_mb * 1e6:
-        return read(source.path), settings.protocol, "full"
-    skeleton = header.skeleton()
-    ctx = resolve_context(skeleton, settings.protocol, side=settings.side)
-    session = read_windows(header, _needed_channels(skeleton, ctx), pad_s=settings.pad_s)
-    protocol = settings.protocol or (ctx.protocol.name if ctx.protocol is not None else None)
-    logger.info(
-        "%s: read %d channels over %d windows", source.source,
-        sum(s.n_channels for s in session.streams.values()), len(session.meta["batch_windows"]),
-    )  # fmt: skip
-    return session, protocol, "windows"
+    r = read_for_analysis(
+        source.path,
+        settings.protocol,
+        side=settings.side,
+        read=settings.read,
+        full_read_mb=settings.full_read_mb,
+        pad_s=settings.pad_s,
+    )
+    return r.session, r.protocol, r.mode
 
 
 def _report(session: Session, a: Assessment, report_dir: Path, content_hash: str) -> Path:

@@ -18,10 +18,10 @@ Identity (every row):
     path whose content equals an earlier one's: the ``source`` whose analysis
     these rows repeat; else empty); ``status`` (``ok``, ``failed``); ``error``
     (why it failed, or a note such as a report that could not be written);
-    ``read_mode`` (``full``: the whole recording, exactly as ``nkt-motion
-    analyze``; ``windows``: the event windows, see
-    :mod:`nkt_motion.batch.windows`); ``subject``, ``session``, ``protocol``,
-    ``side``.
+    ``read_mode`` (``full``: the whole recording; ``windows``: the event
+    windows, see :mod:`nkt_motion.io.windows`; ``nkt-motion analyze`` reads a
+    recording the same way with the same options); ``subject``, ``session``,
+    ``protocol``, ``side``.
 Session rows:
     ``n_trials`` (trials in the trial table), ``quality_ok`` (every channel
     usable), ``quality_problem`` (why no trial could be analysed, if so).

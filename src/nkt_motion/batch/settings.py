@@ -5,17 +5,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Literal
 
 from nkt_motion.errors import ValidationError
+from nkt_motion.io.windows import FULL_READ_MB, PAD_S, READ_MODES, ReadMode, check_read_options
 
 __all__ = ["READ_MODES", "ReadMode", "Settings"]
-
-ReadMode = Literal["auto", "full", "windows"]
-#: How a session's samples may be read (see :class:`Settings`).
-READ_MODES: Final[tuple[ReadMode, ...]] = ("auto", "full", "windows")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +29,12 @@ class Settings:
     seed : int
         Seed of every resampling, >= 0.
     read : {"auto", "full", "windows"}
-        ``"full"`` reads the whole recording with :func:`nkt_motion.read` and
-        gives exactly the numbers of ``nkt-motion analyze``. ``"windows"`` reads
-        only the analysed channels over the event windows (``rest``,
-        ``ref/<CODE>`` and test trials, ``pad_s`` either side; see
-        :mod:`nkt_motion.batch.windows`), so memory follows the length of the
+        How each session is read (:func:`nkt_motion.features.read_for_analysis`,
+        as ``nkt-motion analyze`` reads it, with the same options).
+        ``"full"`` reads the whole recording with :func:`nkt_motion.read`.
+        ``"windows"`` reads only the analysed channels over the event windows
+        (``rest``, ``ref/<CODE>`` and test trials, ``pad_s`` either side; see
+        :mod:`nkt_motion.io.windows`), so memory follows the length of the
         windows, not of the recording. ``"auto"`` reads in full when the
         recording's samples take at most ``full_read_mb`` as float64, else by
         windows.
@@ -66,8 +63,8 @@ class Settings:
     n_boot: int = 2000
     seed: int = 0
     read: ReadMode = "auto"
-    full_read_mb: float = 300.0
-    pad_s: float = 2.0
+    full_read_mb: float = FULL_READ_MB
+    pad_s: float = PAD_S
 
     def __post_init__(self) -> None:
         if self.side not in ("L", "R", None):
@@ -81,13 +78,7 @@ class Settings:
             )
         _integer(self.n_boot, "n_boot", 100)
         _integer(self.seed, "seed", 0)
-        if self.read not in READ_MODES:
-            raise ValidationError(
-                f"read must be one of {', '.join(map(repr, READ_MODES))}, got {self.read!r}",
-                parameter="read",
-            )
-        _number(self.full_read_mb, "full_read_mb", 0.0, strict=True)
-        _number(self.pad_s, "pad_s", 0.5, strict=False)
+        check_read_options(self.read, self.full_read_mb, self.pad_s)
 
     @property
     def settings_hash(self) -> str:
@@ -102,12 +93,3 @@ class Settings:
 def _integer(value: object, name: str, low: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ValidationError(f"{name} must be an integer >= {low}, got {value!r}", parameter=name)
-
-
-def _number(value: object, name: str, low: float, *, strict: bool) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or (value <= low if strict else value < low):  # type: ignore[operator]
-        rel = ">" if strict else ">="
-        raise ValidationError(
-            f"{name} must be a finite number {rel} {low}, got {value!r}", parameter=name
-        )

@@ -1,6 +1,6 @@
-"""Options and steps shared by ``analyze``, ``report`` and other session commands.
+"""Options and steps shared by ``analyze``, ``report``, ``batch`` and other session commands.
 
-The session argument, the assessment options, reading + assessing the
+The session argument, the assessment and read options, reading + assessing the
 session, and recording the assessment in the client/session index. A private
 module: CLI discovery skips names starting with ``_``.
 """
@@ -16,11 +16,59 @@ if TYPE_CHECKING:
     from nkt_motion.index import Origin
     from nkt_motion.model import Session
 
-__all__ = ["add_assessment_options", "add_index_options", "read_and_assess", "record_in_index"]
+__all__ = [
+    "add_assessment_options",
+    "add_index_options",
+    "add_read_options",
+    "read_and_assess",
+    "record_in_index",
+]
+
+
+def add_read_options(parser: Any) -> None:
+    """Add ``--read``, ``--full-read-mb`` and ``--pad-s`` (how a recording is read) to a parser.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand's parser.
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser()
+    >>> add_read_options(p)
+    >>> a = p.parse_args(["--full-read-mb", "50"]); a.read, a.full_read_mb, a.pad_s
+    ('auto', 50.0, 2.0)
+    """
+    from nkt_motion.io.windows import FULL_READ_MB, PAD_S, READ_MODES
+
+    parser.add_argument(
+        "--read",
+        choices=READ_MODES,
+        default="auto",
+        help="read recordings in full, only over their event windows (the channels the "
+        "analysis uses), or auto: by windows when the samples take more than --full-read-mb "
+        "as float64 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--full-read-mb",
+        type=float,
+        default=FULL_READ_MB,
+        metavar="MB",
+        help="threshold of --read auto, MB of samples as float64 (default: %(default)g)",
+    )
+    parser.add_argument(
+        "--pad-s",
+        type=float,
+        default=PAD_S,
+        help="seconds kept either side of each event window (default: %(default)g)",
+    )
 
 
 def add_assessment_options(parser: Any) -> None:
-    """Add ``path``, ``--protocol``, ``--side``, ``--seed`` and ``--n-boot`` to a parser.
+    """Add ``path``, ``--protocol``, ``--side``, ``--seed``, ``--n-boot`` and the read options.
+
+    The read options are those of :func:`add_read_options`.
 
     Parameters
     ----------
@@ -39,10 +87,15 @@ def add_assessment_options(parser: Any) -> None:
     parser.add_argument("--side", choices=["L", "R"], help="tested side (default: inferred)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
+    add_read_options(parser)
 
 
 def read_and_assess(args: argparse.Namespace) -> tuple[Session, Assessment]:
     """Read the session named by ``args.path`` and assess it with the parsed options.
+
+    The session is read with :func:`nkt_motion.features.read_for_analysis` (as
+    ``nkt-motion batch`` reads it); a read over the event windows is said on
+    stdout, with the size that decided it.
 
     Parameters
     ----------
@@ -52,7 +105,7 @@ def read_and_assess(args: argparse.Namespace) -> tuple[Session, Assessment]:
     Returns
     -------
     Session
-        The session read.
+        The session read (compacted to its event windows when read so).
     Assessment
         Its before/after assessment.
 
@@ -61,14 +114,23 @@ def read_and_assess(args: argparse.Namespace) -> tuple[Session, Assessment]:
     >>> read_and_assess  # doctest: +ELLIPSIS
     <function read_and_assess at ...>
     """
-    from nkt_motion import read
     from nkt_motion.assess import assess_session
+    from nkt_motion.features import read_for_analysis
 
-    session = read(args.path)
-    result = assess_session(
-        session, args.protocol, side=args.side, n_boot=args.n_boot, seed=args.seed
+    r = read_for_analysis(
+        args.path,
+        args.protocol,
+        side=args.side,
+        read=args.read,
+        full_read_mb=args.full_read_mb,
+        pad_s=args.pad_s,
     )
-    return session, result
+    if r.mode == "windows":
+        print(r.note)
+    result = assess_session(
+        r.session, r.protocol, side=args.side, n_boot=args.n_boot, seed=args.seed
+    )
+    return r.session, result
 
 
 def add_index_options(parser: Any) -> None:

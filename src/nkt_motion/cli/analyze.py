@@ -1,6 +1,9 @@
 """``nkt-motion analyze PATH --json OUT``: assess a recorded session before vs after.
 
-Reads any supported session (:func:`nkt_motion.read`), infers the protocol and
+Reads any supported session as ``nkt-motion batch`` does
+(:func:`nkt_motion.features.read_for_analysis`: in full, or, when its samples
+would take more than ``--full-read-mb`` as float64, only the channels the
+analysis uses over the event windows, said on stdout), infers the protocol and
 the tested side unless given, runs :func:`nkt_motion.assess.assess_session`,
 writes the ARCHITECTURE.md JSON object (NaN as ``null``) and prints a summary;
 ``--report OUT.html`` also writes the HTML report (:func:`nkt_motion.report.build_report`).

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nkt_motion.cli._assessment import add_read_options
+
 __all__ = ["register", "run"]
 
 _SHOWN = 10
@@ -54,15 +56,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--side", choices=["L", "R"], help="tested side (default: inferred)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
-    p.add_argument(
-        "--read",
-        choices=["auto", "full", "windows"],
-        default="auto",
-        help="read recordings in full (as analyze does), over their event windows, or "
-        "auto: by windows above --full-read-mb (default: %(default)s)",
-    )
-    p.add_argument("--full-read-mb", type=float, default=300.0, help="threshold of --read auto")
-    p.add_argument("--pad-s", type=float, default=2.0, help="seconds kept around each window")
+    add_read_options(p)  # as analyze reads a recording
     p.add_argument("--timeout", type=float, default=5.0, help="seconds to reach the scheduler")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

@@ -2,6 +2,9 @@
 
 :func:`read` dispatches on what the path is, as MNE's ``read_raw`` does;
 :func:`write_bids` writes a session as a BIDS 1.11 EMG folder.
+:func:`read_header` describes an EDF/BDF-backed recording (streams, channels,
+events, ids) without reading its samples, and :func:`read_windows` reads some
+of its channels over its event windows only (:mod:`nkt_motion.io.windows`).
 """
 
 from __future__ import annotations
@@ -9,9 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from nkt_motion.errors import FileFormatError
+from nkt_motion.io._locate import bids_session, edf_kind, task_of
 from nkt_motion.io.bids import write_bids
-from nkt_motion.io.bids_read import find_bids_sessions, read_bids
+from nkt_motion.io.bids_read import read_bids
 from nkt_motion.io.edf import read_edf
+from nkt_motion.io.header import RecordingHeader, StoredStream, read_header, recording_file
 from nkt_motion.io.real import (
     is_elderly_file,
     is_santuz_folder,
@@ -21,17 +26,24 @@ from nkt_motion.io.real import (
     sample_root,
 )
 from nkt_motion.io.tidy_csv import read_csv
+from nkt_motion.io.windows import Windows, read_windows
 from nkt_motion.model import Session
 
 __all__ = [
     "SUPPORTED",
+    "RecordingHeader",
+    "StoredStream",
+    "Windows",
     "read",
     "read_bids",
     "read_csv",
     "read_edf",
     "read_elderly_cohort",
     "read_elderly_hold",
+    "read_header",
     "read_santuz_walking",
+    "read_windows",
+    "recording_file",
     "sample_root",
     "write_bids",
 ]
@@ -46,35 +58,14 @@ SUPPORTED = (
 
 
 def _read_folder(p: Path, subject: str | None, session: str | None, task: str | None) -> Session:
-    has_data = (p / "emg").is_dir() or (p / "motion").is_dir()
-    if p.name.startswith(("sub-", "ses-")) and has_data:
-        return read_bids(p, task=task)
-    if p.name.startswith("sub-") and any(p.glob("ses-*")):
-        return _pick_session(p.parent, p.name[4:], session, task)
-    if find_bids_sessions(p):
-        return _pick_session(p, subject, session, task)
+    ses = bids_session(p, subject, session)
+    if ses is not None:
+        return read_bids(ses, task=task)
     if is_santuz_folder(p):
         return read_santuz_walking(p)
     if (p / "participants.csv").is_file() and any(p.glob("sub-*_task-*.csv*")):
         return read_elderly_hold(p, subject=subject, task=task)
     raise FileFormatError(f"folder holds no readable session; supported: {SUPPORTED}", path=p)
-
-
-def _pick_session(
-    root: Path, subject: str | None, session: str | None, task: str | None
-) -> Session:
-    found = find_bids_sessions(root)
-    if subject is not None:
-        found = [f for f in found if f"sub-{subject}" in f.parts]
-    if session is not None:
-        found = [f for f in found if f.name == f"ses-{session}"]
-    if len(found) != 1:
-        names = [str(f.relative_to(root)) for f in find_bids_sessions(root)]
-        raise FileFormatError(
-            f"{len(found)} sessions match; pass subject= and session= (sessions: {names})",
-            path=root,
-        )
-    return read_bids(found[0], task=task)
 
 
 def read(
@@ -122,22 +113,15 @@ def read(
         raise FileFormatError("path does not exist", path=p)
     if p.is_dir():
         return _read_folder(p, subject, session, task)
-    name = p.name.lower()
-    if name.endswith(("_emg.bdf", "_emg.edf")) and p.parent.name == "emg":
-        return read_bids(p.parent.parent, task=_task_of(p.name))
-    if name.endswith((".bdf", ".edf")):
+    kind = edf_kind(p)
+    if kind == "bids":
+        return read_bids(p.parent.parent, task=task_of(p.name))
+    if kind == "edf":
         return read_edf(p)
     if is_elderly_file(p):
         return read_elderly_hold(p)
     if p.name == "emg.csv" and is_santuz_folder(p.parent):
         return read_santuz_walking(p.parent)
-    if name.endswith((".csv", ".csv.gz")):
+    if p.name.lower().endswith((".csv", ".csv.gz")):
         return read_csv(p)
     raise FileFormatError(f"unsupported kind of file; supported: {SUPPORTED}", path=p)
-
-
-def _task_of(name: str) -> str | None:
-    for part in name.split("_"):
-        if part.startswith("task-"):
-            return part[5:]
-    return None

@@ -1,12 +1,15 @@
 """What an EDF/BDF-backed recording holds, read from its headers and sidecars only.
 
-A :class:`RecordingHeader` lists each stream the full reader would build (name,
-rate, start, length, channels) and where its samples are stored (signals of the
-EDF/BDF file, or columns of a BIDS motion TSV), together with the events, gaps,
-ids and metadata, without reading any sample. It follows the readers of
+:func:`read_header` gives a :class:`RecordingHeader`: each stream
+:func:`nkt_motion.read` would build (name, rate, start, length, channels with
+their labels and units) and where its samples are stored (signals of the
+EDF/BDF file, or columns of a BIDS motion TSV), together with the events,
+gaps, ids and metadata, without reading any sample. It follows the readers of
 :mod:`nkt_motion.io` (BIDS with and without the ``NktMotion`` sidecar block,
-plain EDF/BDF) and reuses their helpers; :meth:`RecordingHeader.skeleton` gives
-a zero-length Session on which the analysis context can be resolved.
+plain EDF/BDF) and picks the recording of a path as :func:`nkt_motion.read`
+does (:func:`recording_file`). :meth:`RecordingHeader.skeleton` gives a
+zero-length Session on which the analysis context can be resolved, and
+:func:`nkt_motion.io.windows.read_windows` reads parts of the samples.
 """
 
 from __future__ import annotations
@@ -22,17 +25,22 @@ import pandas as pd
 
 from nkt_motion.errors import FileFormatError
 from nkt_motion.io._common import group_streams
+from nkt_motion.io._locate import EdfKind, bids_data_files, bids_session, edf_kind
 from nkt_motion.io.bids_read import _check_rate, _events, _ids, _load_json
 from nkt_motion.io.edf import EdfContent, channels_from_labels, read_edf_content, split_annotations
 from nkt_motion.io.tidy_csv import read_table
 from nkt_motion.model import Channel, Session, Stream
 
-__all__ = ["RecordingHeader", "StoredStream", "read_header"]
+__all__ = ["EdfKind", "RecordingHeader", "StoredStream", "read_header", "recording_file"]
 
 
 @dataclass(frozen=True, slots=True)
 class StoredStream:
     """One stream of a recording and where its samples are stored.
+
+    The stream :func:`nkt_motion.read` builds has the same name, rate, start,
+    length, channels and history, with data of shape ``(len(channels),
+    n_samples)``.
 
     Attributes
     ----------
@@ -56,6 +64,13 @@ class StoredStream:
         Samples stored before the stream's first sample (BDF front padding).
     history : tuple of str
         Processing history restored by the reader.
+
+    Examples
+    --------
+    >>> emg = StoredStream("emg", 2000.0, 0.5, 4000, (Channel("EMG GMED L", "emg", "uV"),),
+    ...                    Path("rec.bdf"), "edf", (0,))
+    >>> emg.stop, emg.ch_names, emg.units
+    (2.5, ['EMG GMED L'], ['uV'])
     """
 
     name: str
@@ -74,6 +89,16 @@ class StoredStream:
         """Session time just after the last sample, seconds."""
         return self.t0 + self.n_samples / self.fs
 
+    @property
+    def ch_names(self) -> list[str]:
+        """Channel labels (``"EMG GMED L"``...), in storage order."""
+        return [c.name for c in self.channels]
+
+    @property
+    def units(self) -> list[str]:
+        """Physical unit of each channel (``"uV"``, ``"m/s^2"``...)."""
+        return [c.unit for c in self.channels]
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class RecordingHeader:
@@ -82,13 +107,18 @@ class RecordingHeader:
     Attributes
     ----------
     streams : mapping of str to StoredStream
-        In the order the full reader builds them.
+        In the order :func:`nkt_motion.read` builds them.
     events, gaps : pandas.DataFrame
-        As the full reader returns them.
+        As :func:`nkt_motion.read` returns them (``Session.events``,
+        ``Session.gaps``; times in seconds).
     subject, session_id : str
         Ids.
     meta : dict
-        Session metadata as the full reader returns it.
+        Session metadata as :func:`nkt_motion.read` returns it.
+
+    Examples
+    --------
+    See :func:`read_header`.
     """
 
     streams: MappingProxyType[str, StoredStream]
@@ -100,8 +130,16 @@ class RecordingHeader:
 
     @property
     def n_bytes(self) -> int:
-        """Size of every sample as float64, bytes."""
+        """Size of every sample as float64, bytes (what reading in full holds)."""
         return sum(8 * s.n_samples * len(s.channels) for s in self.streams.values())
+
+    @property
+    def duration(self) -> float:
+        """Seconds from the first stream's start to the last one's end (0 without streams)."""
+        if not self.streams:
+            return 0.0
+        streams = self.streams.values()
+        return max(s.stop for s in streams) - min(s.t0 for s in streams)
 
     def skeleton(self) -> Session:
         """Return the Session with every stream and channel but no samples.
@@ -234,32 +272,110 @@ def _bids_file(path: Path) -> RecordingHeader:
     )
 
 
-def read_header(path: Path, kind: Literal["bids", "edf"]) -> RecordingHeader:
-    """Read the header of a BIDS EMG data file or a plain EDF/BDF file.
+def recording_file(
+    path: str | Path,
+    *,
+    subject: str | None = None,
+    session: str | None = None,
+    task: str | None = None,
+) -> tuple[Path, EdfKind] | None:
+    """Return the EDF/BDF data file :func:`nkt_motion.read` reads for a path, and its kind.
 
     Parameters
     ----------
-    path : Path
-        The ``_emg.bdf``/``_emg.edf`` of a BIDS recording, or a plain EDF/BDF.
-    kind : {"bids", "edf"}
-        Which of the two.
+    path : str or Path
+        Anything :func:`nkt_motion.read` accepts.
+    subject, session, task : str, optional
+        As for :func:`nkt_motion.read`: which session of a BIDS root, which task.
 
     Returns
     -------
-    RecordingHeader
-        Streams, events, gaps, ids and metadata.
+    (Path, {"bids", "edf"}) or None
+        The ``_emg.bdf``/``_emg.edf`` of a BIDS recording (a data file, or the
+        one data file of the session a BIDS folder names) or a plain EDF/BDF
+        file; None when the path is read otherwise (tidy CSV, a BIDS session
+        with motion files only or several tasks, the shipped real datasets).
+        The file need not exist.
 
     Raises
     ------
     FileFormatError
-        If a file is missing or unreadable, a label breaks the conventions, or a
-        sidecar is invalid.
+        If a BIDS root holds several sessions and ``subject``/``session`` do
+        not pick one.
 
     Examples
     --------
-    >>> read_header(Path("absent.bdf"), "edf")
+    >>> recording_file("sub-01/ses-01/emg/sub-01_ses-01_task-a_emg.bdf")
+    (PosixPath('sub-01/ses-01/emg/sub-01_ses-01_task-a_emg.bdf'), 'bids')
+    >>> recording_file("night.edf"), recording_file("s01.csv")
+    ((PosixPath('night.edf'), 'edf'), None)
+    """
+    p = Path(path)
+    if p.is_dir():
+        ses = bids_session(p, subject, session)
+        data = bids_data_files(ses, task) if ses is not None else []
+        return (data[0], "bids") if len(data) == 1 else None
+    kind = edf_kind(p)
+    return None if kind is None else (p, kind)
+
+
+def read_header(
+    path: str | Path,
+    *,
+    subject: str | None = None,
+    session: str | None = None,
+    task: str | None = None,
+) -> RecordingHeader:
+    """Read what an EDF/BDF-backed recording holds, without its samples.
+
+    Parameters
+    ----------
+    path : str or Path
+        A BIDS ``_emg.bdf``/``_emg.edf``, a BIDS folder whose session has one
+        (see :func:`recording_file`), or a plain EDF/BDF file.
+    subject, session, task : str, optional
+        As for :func:`nkt_motion.read`.
+
+    Returns
+    -------
+    RecordingHeader
+        Streams (names, rates, starts, lengths, channel labels and units),
+        events, gaps, ids and metadata, as :func:`nkt_motion.read` gives them.
+
+    Raises
+    ------
+    FileFormatError
+        If the path does not exist or holds no EDF/BDF recording, a file is
+        unreadable, a label breaks the conventions, or a sidecar is missing or
+        invalid; the message names the file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from nkt_motion.io import write_bids
+    >>> from nkt_motion.simulate import gmed_adl_hip_flexion, simulate
+    >>> s = simulate(gmed_adl_hip_flexion(n_trials=2).replace(trial_s=1.0)).session
+    >>> folder = write_bids(s, Path(tempfile.mkdtemp()))
+    >>> h = read_header(folder)
+    >>> emg = h.streams["emg"]
+    >>> emg.ch_names, emg.units, emg.fs, emg.n_samples == s["emg"].n_samples
+    (['EMG GMED L', 'EMG ADL L', 'EMG TFL L'], ['uV', 'uV', 'uV'], 2000.0, True)
+    >>> (h.subject, h.session_id), h.events["label"].tolist() == s.events["label"].tolist()
+    (('01', '01'), True)
+    >>> read_header("absent.bdf")
     Traceback (most recent call last):
     ...
     nkt_motion.errors.FileFormatError: absent.bdf: file does not exist
     """
-    return _bids_file(path) if kind == "bids" else _edf_file(path)
+    found = recording_file(path, subject=subject, session=session, task=task)
+    if found is None:
+        p = Path(path)
+        if not p.exists():
+            raise FileFormatError("path does not exist", path=p)
+        raise FileFormatError(
+            "holds no EDF/BDF recording whose header can be read (a plain .edf/.bdf file, "
+            "a BIDS _emg.bdf/_emg.edf, or a BIDS folder whose session has one)",
+            path=p,
+        )
+    file, kind = found
+    return _bids_file(file) if kind == "bids" else _edf_file(file)

@@ -14,7 +14,7 @@ joins the windows into one shorter Session:
   :meth:`Windows.shift` ``(j)`` seconds and the first window does not move;
 - events whose onset lies in a window are kept (clipped to its end), the others
   (typically the correction) left out; gap rows are cut to the windows;
-- ``meta["batch_windows"]`` lists the windows as ``[start, stop]`` on the
+- ``meta["analysis_windows"]`` lists the windows as ``[start, stop]`` on the
   original clock.
 
 When the windows merge into one that covers the whole recording the Session
@@ -22,6 +22,11 @@ equals the full reader's restricted to those channels, sample for sample. When
 stretches are cut, filters see a join between windows, which they have
 forgotten ``pad_s`` later; the whole-signal quality checks and onset detection
 then describe the analysed windows instead of the whole recording.
+
+Whether to read a recording this way is the choice of
+:func:`nkt_motion.features.read_for_analysis` (used by ``nkt-motion analyze``,
+``report`` and ``batch``); its options are checked here
+(:func:`check_read_options`) so that every caller accepts the same values.
 """
 
 from __future__ import annotations
@@ -30,22 +35,87 @@ import math
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
 import pyedflib
 from numpy.typing import NDArray
 
-from nkt_motion.batch._header import RecordingHeader, StoredStream
 from nkt_motion.errors import FileFormatError, ValidationError
 from nkt_motion.io._common import apply_gaps
 from nkt_motion.io.bdf_write import record_seconds
+from nkt_motion.io.header import RecordingHeader, StoredStream
 from nkt_motion.io.tidy_csv import _EXACT_FLOATS
 from nkt_motion.model import Session, Stream, make_gaps
 
-__all__ = ["Windows", "plan_windows", "read_windows"]
+__all__ = [
+    "FULL_READ_MB",
+    "PAD_S",
+    "READ_MODES",
+    "ReadMode",
+    "Windows",
+    "check_read_options",
+    "plan_windows",
+    "read_windows",
+]
 
 _TSV_CHUNK = 65536
+
+ReadMode = Literal["auto", "full", "windows"]
+#: How a recording may be read for its analysis: ``"full"`` (:func:`nkt_motion.read`),
+#: ``"windows"`` (:func:`read_windows`), or ``"auto"`` (by windows above a size).
+READ_MODES: Final[tuple[ReadMode, ...]] = ("auto", "full", "windows")
+#: Default threshold of ``"auto"``: samples above this many MB (10**6 bytes) as
+#: float64 are read by windows. Reading and analysing in full peaks at about
+#: four times this plus the interpreter.
+FULL_READ_MB: Final = 300.0
+#: Default seconds of signal kept either side of each event window.
+PAD_S: Final = 2.0
+
+
+def check_read_options(read: object, full_read_mb: object, pad_s: object) -> None:
+    """Check the options of a read for analysis.
+
+    Parameters
+    ----------
+    read : {"auto", "full", "windows"}
+        See :data:`READ_MODES`.
+    full_read_mb : float
+        Threshold of ``"auto"``, MB (10**6 bytes) of samples as float64, > 0.
+    pad_s : float
+        Seconds kept either side of each event window, >= 0.5 (the zero-phase
+        filters settle well within it).
+
+    Raises
+    ------
+    ValidationError
+        Naming the first option that is not acceptable.
+
+    Examples
+    --------
+    >>> check_read_options("auto", FULL_READ_MB, PAD_S)
+    >>> check_read_options("auto", 300.0, 0.1)
+    Traceback (most recent call last):
+    ...
+    nkt_motion.errors.ValidationError: pad_s must be a finite number >= 0.5, got 0.1
+    """
+    if read not in READ_MODES:
+        raise ValidationError(
+            f"read must be one of {', '.join(map(repr, READ_MODES))}, got {read!r}",
+            parameter="read",
+        )
+    _number(full_read_mb, "full_read_mb", 0.0, strict=True)
+    _number(pad_s, "pad_s", 0.5, strict=False)
+
+
+def _number(value: object, name: str, low: float, *, strict: bool) -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or (value <= low if strict else value < low):  # type: ignore[operator]
+        rel = ">" if strict else ">="
+        raise ValidationError(
+            f"{name} must be a finite number {rel} {low}, got {value!r}", parameter=name
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +197,7 @@ def plan_windows(
     Examples
     --------
     >>> from nkt_motion import make_events
-    >>> from nkt_motion.batch._header import StoredStream
+    >>> from nkt_motion.io.header import StoredStream
     >>> emg = StoredStream("emg", 2000.0, 0.0, 2000 * 600, (), Path("x.bdf"), "edf", ())
     >>> ev = make_events([10.0, 300.0, 510.0], [3.0, 200.0, 3.0],
     ...                  ["pre/test/GMED", "correction", "post/test/GMED"])
@@ -266,7 +336,7 @@ def read_windows(header: RecordingHeader, channels: Collection[str], *, pad_s: f
     Parameters
     ----------
     header : RecordingHeader
-        From :func:`nkt_motion.batch._header.read_header`.
+        From :func:`nkt_motion.io.read_header`.
     channels : collection of str
         Names of the channels to read; streams without one are left out.
     pad_s : float
@@ -275,7 +345,8 @@ def read_windows(header: RecordingHeader, channels: Collection[str], *, pad_s: f
     Returns
     -------
     Session
-        The compacted session; ``meta["batch_windows"]`` lists the windows.
+        The compacted session; ``meta["analysis_windows"]`` lists the windows
+        as ``[start, stop]`` seconds on the original clock.
 
     Raises
     ------
@@ -286,7 +357,7 @@ def read_windows(header: RecordingHeader, channels: Collection[str], *, pad_s: f
 
     Examples
     --------
-    See :func:`nkt_motion.batch.analyse_session_path`.
+    See :func:`nkt_motion.features.read_for_analysis`.
     """
     chosen = [s for s in header.streams.values() if any(c.name in channels for c in s.channels)]
     if not chosen:
@@ -296,7 +367,7 @@ def read_windows(header: RecordingHeader, channels: Collection[str], *, pad_s: f
     gaps = _moved_gaps(header.gaps, w, streams)
     path = chosen[0].file
     streams = apply_gaps(streams, gaps, path=path)
-    meta = {**header.meta, "batch_windows": [list(b) for b in w.bounds]}
+    meta = {**header.meta, "analysis_windows": [list(b) for b in w.bounds]}
     return Session(
         streams,
         events=_moved_events(header.events, w),
