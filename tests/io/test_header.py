@@ -56,7 +56,9 @@ def test_bids_header_as_the_reader_reads_it(tmp_path: Path, session: nm.Session)
 
 
 def test_bids_header_without_the_nkt_motion_block(tmp_path: Path, session: nm.Session) -> None:
-    ses = nm.write_bids(session.pick(kinds=["emg"]), tmp_path)
+    """A folder from another tool: labels, _channels.tsv, and the date of its _scans.tsv."""
+    dated = session.pick(kinds=["emg"]).replace(meta={"recorded_at": "2025-03-04T09:15:01Z"})
+    ses = nm.write_bids(dated, tmp_path)
     sidecar = next((ses / "emg").glob("*_emg.json"))
     doc = json.loads(sidecar.read_text())
     del doc["NktMotion"]
@@ -64,6 +66,7 @@ def test_bids_header_without_the_nkt_motion_block(tmp_path: Path, session: nm.Se
     header = read_header(ses)
     assert_header_matches(header, nm.read(ses))
     assert header.streams["emg"].t0 == 0.0 and header.streams["emg"].units == ["uV", "mV"]
+    assert header.meta["acq_time"] == "2025-03-04T09:15:01.500000Z"  # the first sample's time
 
 
 @pytest.mark.parametrize("edf", [False, True], ids=["bdf", "edf"])
