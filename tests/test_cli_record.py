@@ -7,9 +7,11 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from nkt_motion.capture import CaptureHeader, CaptureWriter, Packet, SensorEntry, read_capture
@@ -47,6 +49,42 @@ def test_sigkill_mid_stream_then_recover_keeps_all_but_the_last_second(tmp_path:
     session = read(out / "sub-01" / "ses-01")
     assert session["emg"].n_samples >= len(emg) * 20 - 40
     assert "EMG GMED L" in session["emg"].ch_names
+
+
+def test_recorded_and_recovered_sessions_are_dated_by_the_wall_clock_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capture = tmp_path / "rec.nktcap"
+    before = datetime.now(UTC)
+    assert main(["record", "--emulate", "--duration", "1", "--no-live", "--out",
+                 str(tmp_path / "bids"), "--capture", str(capture)]) == 0  # fmt: skip
+    after = datetime.now(UTC)
+    header = read_capture(capture).header
+    stamp = datetime.fromtimestamp(header.created_unix_ns / 1e9, UTC).isoformat(
+        timespec="milliseconds"
+    )
+    assert main(["recover", str(capture), "--out", str(tmp_path / "recovered")]) == 0
+    capsys.readouterr()
+    for root in ("bids", "recovered"):
+        ses = tmp_path / root / "sub-01" / "ses-01"
+        saved = read(ses).meta["recorded_at"]
+        assert saved == stamp, root
+        started = datetime.fromisoformat(saved)
+        assert started.utcoffset() == timedelta(0)
+        assert before - timedelta(milliseconds=1) <= started <= after
+        (scans,) = ses.glob("sub-01_ses-01_scans.tsv")
+        acq = pd.read_csv(scans, sep="\t")["acq_time"]
+        assert acq.nunique() == 1 and acq.iloc[0].endswith("Z")
+        assert started <= datetime.fromisoformat(acq.iloc[0]) <= after + timedelta(seconds=1)
+
+
+def test_a_capture_without_a_wall_clock_time_gives_an_undated_session(tmp_path: Path) -> None:
+    path = tmp_path / "old.nktcap"
+    _capture(path, 5)  # created_unix_ns 0
+    assert main(["recover", str(path), "--out", str(tmp_path / "bids")]) == 0
+    ses = tmp_path / "bids" / "sub-01" / "ses-01"
+    assert "recorded_at" not in read(ses).meta
+    assert not list(ses.glob("*_scans.tsv"))
 
 
 def _packets_so_far(capture: Path) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 from nkt_motion.acquire.live import LiveSensor
 from nkt_motion.acquire.stream import SensorDisconnected, SensorStream
 from nkt_motion.capture import CaptureEvent, CaptureHeader, CaptureWriter, Packet, SensorEntry
+from nkt_motion.capture.format import started_at
 from nkt_motion.devices import get_profile
 from nkt_motion.errors import AcquisitionError, ValidationError
 from nkt_motion.timeline import Assembly, assemble
@@ -144,7 +145,8 @@ class Recorder:
     decode_interval, flush_interval : float
         Seconds between live-decode batches and between capture flushes.
     settings : mapping or None
-        Stored in the capture header and the session meta.
+        Stored in the capture header and the session meta; the session meta also
+        gets ``recorded_at``, the wall-clock start (:func:`nkt_motion.capture.started_at`).
     clock : callable
         Host clock, ``() -> int`` nanoseconds, that stamps packets, events and the
         session origin (default :func:`time.monotonic_ns`; an emulated session can
@@ -349,6 +351,9 @@ class Recorder:
             self._decode_pending()
             if self._writer is not None:
                 self._writer.close()
+        meta = dict(self.settings)
+        if (when := started_at(header)) is not None:
+            meta["recorded_at"] = when
         assembly = assemble(self.entries, self._packets, self._events,
-                            origin_ns=header.origin_ns, meta=self.settings)  # fmt: skip
+                            origin_ns=header.origin_ns, meta=meta)  # fmt: skip
         return Recording(header, self._packets, self._events, assembly, self.capture_path)

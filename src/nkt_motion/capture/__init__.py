@@ -23,6 +23,7 @@ from nkt_motion.capture.format import (
     CaptureWriter,
     Packet,
     SensorEntry,
+    started_at,
 )
 from nkt_motion.capture.read import Capture, read_capture
 
@@ -35,4 +36,5 @@ __all__ = [
     "Packet",
     "SensorEntry",
     "read_capture",
+    "started_at",
 ]

@@ -30,6 +30,7 @@ import threading
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
@@ -42,6 +43,7 @@ __all__ = [
     "CaptureWriter",
     "Packet",
     "SensorEntry",
+    "started_at",
 ]
 
 logger = logging.getLogger(__name__)
@@ -214,6 +216,37 @@ class CaptureHeader:
             if isinstance(exc, FileFormatError):
                 raise
             raise FileFormatError(f"capture header is incomplete: {exc!r}", path=path) from None
+
+
+def started_at(header: CaptureHeader) -> str | None:
+    """Return the wall-clock start of a recording (session time 0) as ISO 8601 UTC text.
+
+    The recorder reads the header's ``created_unix_ns`` from the wall clock when it
+    starts, also when an emulated session runs on a faster host clock. Sessions
+    keep it as ``meta["recorded_at"]`` (see :mod:`nkt_motion.io.dates`).
+
+    Parameters
+    ----------
+    header : CaptureHeader
+        The recording's capture header.
+
+    Returns
+    -------
+    str or None
+        ``YYYY-MM-DDThh:mm:ss.mmm+00:00``; None when ``created_unix_ns`` is not
+        after 1970 (a header without a wall-clock time).
+
+    Examples
+    --------
+    >>> started_at(CaptureHeader((), origin_ns=0, created_unix_ns=1_741_079_701_250_000_000))
+    '2025-03-04T09:15:01.250+00:00'
+    >>> started_at(CaptureHeader((), origin_ns=0, created_unix_ns=0)) is None
+    True
+    """
+    if header.created_unix_ns <= 0:
+        return None
+    when = datetime.fromtimestamp(header.created_unix_ns / 1e9, UTC)
+    return when.isoformat(timespec="milliseconds")
 
 
 def _frame(kind: bytes, body: bytes) -> bytes:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from nkt_motion.capture import read_capture
+from nkt_motion.capture import read_capture, started_at
 from nkt_motion.io import write_bids
 from nkt_motion.timeline import Assembly, assemble
 
@@ -69,6 +69,8 @@ def recover(
     """
     cap = read_capture(capture)
     meta = {"task": "nkt", **cap.header.settings, "recovered_from": str(capture)}
+    if (when := started_at(cap.header)) is not None:
+        meta["recorded_at"] = when
     assembly = assemble(cap.header.sensors, cap.packets, cap.events,
                         origin_ns=cap.header.origin_ns, meta=meta, subject=subject,
                         session_id=session)  # fmt: skip

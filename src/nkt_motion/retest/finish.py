@@ -7,9 +7,10 @@ live processor recorded, and writes, under the BIDS root ``out``:
   trials, rest and correction periods; see :mod:`nkt_motion.retest.guide`),
   written by :func:`nkt_motion.io.write_bids`. Its ``meta["retest"]`` (stored in
   the ``_emg.json`` sidecar) holds the trial log, and ``meta["recorded_at"]``
-  the wall-clock start of the recording in UTC (:func:`started_at`), which the
-  folder also carries as the BIDS ``acq_time`` of its ``_scans.tsv`` and as the
-  BDF start date (:mod:`nkt_motion.io.dates`); the index dates the visit by it.
+  the wall-clock start of the recording in UTC (set by the recorder, see
+  :func:`nkt_motion.capture.started_at`), which the folder also carries as the
+  BIDS ``acq_time`` of its ``_scans.tsv`` and as the BDF start date
+  (:mod:`nkt_motion.io.dates`); the index dates the visit by it.
 - ``derivatives/nkt-motion/sub-<s>/ses-<x>/``: ``<base>_retest.json``, the trial
   log (every trial with status ``complete``, ``incomplete`` or ``discarded`` and
   why), the step statuses, the practitioner's notes and the live per-trial
@@ -32,13 +33,11 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nkt_motion.capture import CaptureHeader
 from nkt_motion.errors import NktMotionError
 from nkt_motion.io import write_bids
 from nkt_motion.model import Session, make_events
@@ -48,7 +47,7 @@ from nkt_motion.retest.guide import Guide
 if TYPE_CHECKING:
     from nkt_motion.assess import Assessment
 
-__all__ = ["RetestResult", "finish_session", "started_at", "verdict_entry"]
+__all__ = ["RetestResult", "finish_session", "verdict_entry"]
 
 logger = logging.getLogger(__name__)
 
@@ -142,33 +141,8 @@ def _session(
     ev = make_events([e.onset for e in events], [e.duration for e in events],
                      [e.label for e in events])  # fmt: skip
     base: Session = recording.assembly.session
-    info = {**dict(base.meta), "recorded_at": started_at(recording.header), **meta}
+    info = {**dict(base.meta), **meta}
     return base.replace(subject=subject, session_id=ses, events=ev, meta=info)
-
-
-def started_at(header: CaptureHeader) -> str:
-    """Return the wall-clock start of a recording (session time 0) as ISO 8601 UTC text.
-
-    The capture header's ``created_unix_ns`` is read from the wall clock when the
-    recorder starts, also when an emulated session runs on a faster host clock.
-
-    Parameters
-    ----------
-    header : CaptureHeader
-        The recording's capture header.
-
-    Returns
-    -------
-    str
-        ``YYYY-MM-DDThh:mm:ss.mmm+00:00``.
-
-    Examples
-    --------
-    >>> started_at(CaptureHeader((), origin_ns=0, created_unix_ns=1_741_079_701_250_000_000))
-    '2025-03-04T09:15:01.250+00:00'
-    """
-    when = datetime.fromtimestamp(header.created_unix_ns / 1e9, UTC)
-    return when.isoformat(timespec="milliseconds")
 
 
 def trial_log(guide: Guide, notes_extra: Sequence[str] = ()) -> dict[str, Any]:
