@@ -17,7 +17,8 @@ once on its own.
 ``--memory`` instead writes one 2-hour, 8-channel, 2 kHz session (EMG of
 GMED, ADL, TFL, GMAX, QL, ES, BF, RF; 350 MB of BDF) and reports the peak
 resident memory of a fresh process analysing it with the batch's function
-(``--memory-full`` also with ``read="full"``, i.e. what ``analyze`` does).
+(``--memory-full`` also with ``read="full"``, i.e. what ``analyze --read full`` does;
+``analyze`` reads by windows above 300 MB as the batch does).
 
 Usage::
 
