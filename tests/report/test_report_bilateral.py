@@ -14,7 +14,9 @@ import pytest
 
 from nkt_motion.assess import assess_session
 from nkt_motion.report import build_report, collect_sides, report_figures
-from nkt_motion.report._text import verdict_blocks
+from nkt_motion.report._html import ReportContent
+from nkt_motion.report._pdf import text_lines
+from nkt_motion.report._text import electrode_table, verdict_blocks
 from nkt_motion.report.plots import plot_ratios
 from nkt_motion.simulate import bilateral_hip_flexion, simulate_bilateral
 
@@ -99,3 +101,31 @@ def test_side_panels_draw_their_own_channels_trials_and_stance(assessed):
         assert len(trials) == len(mine)
         (imu,) = figures[f"imu-{side}"].axes
         assert imu.get_title(loc="left").endswith(f"stance side {side}")
+
+
+def _placement(html):
+    protocol = html[html.index('<section id="protocol">') : html.index('<section id="quality">')]
+    table = protocol[protocol.index("<table><thead>") :]
+    head = re.findall(r"<th>([^<]*)</th>", table)
+    rows = [re.findall(r"<td>([^<]*)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", table)[1:]]
+    return head, rows
+
+
+def test_the_placement_table_names_each_sides_channels(assessed, tmp_path):
+    session, a = assessed
+    html = build_report(session, a, out_html=tmp_path / "r.html").html.read_text()
+    head, rows = _placement(html)
+    assert head[:3] == ["side", "muscle", "channel"] and len(head) == 8
+    assert [(r[0], r[2]) for r in rows] == [
+        ("left (L)", "EMG GMED L"), ("left (L)", "EMG ADL L"),
+        ("right (R)", "EMG GMED R"), ("right (R)", "EMG ADL R"),
+    ]  # fmt: skip
+    assert rows[0][3:] == rows[2][3:] and rows[1][3:] == rows[3][3:]  # one protocol
+    # the PDF's placement lines name the side too
+    head_t, rows_t = electrode_table(collect_sides(session, a), a)
+    content = ReportContent(title="t", header=[], verdicts=[], protocol=[], electrodes=rows_t,
+                            electrode_head=head_t, quality={}, figures=[], caveats=[],
+                            methods=[], disclaimer="d")  # fmt: skip
+    lines = [text for kind, text in text_lines(content) if kind == "p"]
+    assert any(x.startswith("gluteus medius, right (R) (EMG GMED R, SENIAM): ") for x in lines)
+    assert any(x.startswith("adductor longus, left (L) (EMG ADL L, convention): ") for x in lines)

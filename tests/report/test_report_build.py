@@ -122,3 +122,15 @@ def test_text_is_escaped(assessed, tmp_path):
     hidden = build_report(s, assessment, out_html=tmp_path / "a" / "b" / "h.html")
     assert hidden.pdf is None  # HTML only; missing folders are created
     assert "client_note" not in hidden.html.read_text()  # identifying meta is off by default
+
+
+def test_one_side_placement_table_has_no_side_column(built):
+    _, html = built
+    protocol = html[html.index('<section id="protocol">') : html.index('<section id="quality">')]
+    table = protocol[protocol.index("<table><thead>") :]
+    head = re.findall(r"<th>([^<]*)</th>", table)
+    assert head == ["muscle", "channel", "standard", "placement", "orientation", "reference",
+                    "source"]  # fmt: skip
+    channels = [re.findall(r"<td>([^<]*)</td>", r)[:2]
+                for r in re.findall(r"<tr>(.*?)</tr>", table)[1:]]  # fmt: skip
+    assert channels == [["gluteus medius", "EMG GMED L"], ["adductor longus", "EMG ADL L"]]

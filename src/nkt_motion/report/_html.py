@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import pandas as pd
 
-from nkt_motion.report._text import VerdictBlock
+from nkt_motion.report._text import ELECTRODE_COLUMNS, VerdictBlock
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -56,6 +56,8 @@ class ReportContent:
         Protocol fields (name, title, task, summary).
     electrodes : sequence of tuple of str
         Placement rows.
+    electrode_head : sequence of str
+        Their column names (default :data:`~nkt_motion.report._text.ELECTRODE_COLUMNS`).
     quality : pandas.DataFrame or mapping of str to pandas.DataFrame
         Signal-quality table, or one per tested side (heading -> table).
     figures : sequence of (str, str, Figure)
@@ -81,12 +83,14 @@ class ReportContent:
         caveats: Sequence[str],
         methods: Sequence[tuple[str, str]],
         disclaimer: str,
+        electrode_head: Sequence[str] = ELECTRODE_COLUMNS,
     ) -> None:
         self.title = title
         self.header = list(header)
         self.verdicts = list(verdicts)
         self.protocol = list(protocol)
         self.electrodes = list(electrodes)
+        self.electrode_head = tuple(electrode_head)
         self.quality = quality
         self.figures = list(figures)
         self.caveats = list(caveats)
@@ -186,7 +190,6 @@ def render_html(c: ReportContent) -> str:
         The HTML text; sections ``header``, ``result``, ``protocol``,
         ``quality``, ``figures``, ``caveats``, ``methods``, ``disclaimer``.
     """
-    place = ("muscle", "channel", "standard", "placement", "orientation", "reference", "source")
     parts = [
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(c.title)}</title><style>{_CSS}</style></head><body>",
@@ -195,7 +198,7 @@ def render_html(c: ReportContent) -> str:
         '<section id="result"><h2>Result</h2>' + "".join(map(_verdict, c.verdicts)),
         "</section>" if c.verdicts else "<p>No tested:partner pair.</p></section>",
         f'<section id="protocol"><h2>Protocol and electrode placement</h2>{_fields(c.protocol)}'
-        f"{_table(place, c.electrodes)}</section>",
+        f"{_table(c.electrode_head, c.electrodes)}</section>",
         f'<section id="quality"><h2>Signal quality</h2>{_quality(c.quality)}</section>',
         '<section id="figures"><h2>Figures</h2>'
         + "".join(_figure(*f) for f in c.figures)

@@ -57,8 +57,11 @@ def text_lines(c: ReportContent) -> list[tuple[str, str]]:
         for k, v in rows:
             out += [("p", line) for line in _wrap(f"{k}: {v}")]
     out += [("p", ""), ("h", "Electrode placement")]
-    for e in c.electrodes:
-        out += [("p", line) for line in _wrap(f"{e[0]} ({e[1]}, {e[2]}): {e[3]}")]
+    for row in c.electrodes:
+        e = dict(zip(c.electrode_head, row, strict=True))
+        side = f", {e['side']}" if "side" in e else ""
+        line = f"{e['muscle']}{side} ({e['channel']}, {e['standard']}): {e['placement']}"
+        out += [("p", x) for x in _wrap(line)]
     out += [("p", ""), ("h", "Caveats")]
     for cav in c.caveats:
         out += [("p", line) for line in _wrap(f"- {cav}")]

@@ -15,17 +15,24 @@ from dataclasses import dataclass
 from typing import Final
 
 from nkt_motion.assess import Assessment, PairAssessment
+from nkt_motion.assess.sides import SIDE_WORDS
 from nkt_motion.model import Session
 from nkt_motion.report._data import ReportData
 from nkt_motion.vocab import muscle_name
 
 __all__ = [
+    "ELECTRODE_COLUMNS",
     "VerdictBlock",
     "caveats",
-    "electrode_rows",
+    "electrode_table",
     "header_rows",
     "verdict_blocks",
 ]
+
+#: Columns of the electrode placement table (:func:`electrode_table`).
+ELECTRODE_COLUMNS: Final = (
+    "muscle", "channel", "standard", "placement", "orientation", "reference", "source",
+)  # fmt: skip
 
 _VERDICT_WORDS: Final = {
     "resolved": "Compensation was likely before the correction and is no longer flagged after it.",
@@ -200,22 +207,56 @@ def header_rows(
     return rows
 
 
-def electrode_rows(data: ReportData, assessment: Assessment) -> list[tuple[str, ...]]:
+def electrode_table(
+    groups: Sequence[ReportData], assessment: Assessment
+) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """Electrode placement per recorded muscle, from the protocol (SENIAM or convention).
 
     Parameters
     ----------
-    data : ReportData
-        Gives the protocol and the channels.
+    groups : sequence of ReportData
+        What the report draws, one per tested side (:func:`nkt_motion.report.collect_sides`):
+        gives the protocol and each side's channels.
     assessment : Assessment
-        Gives the muscles.
+        Gives the muscles (of each side's pairs).
 
     Returns
     -------
-    list of tuple of str
-        ``(muscle, channel, standard, placement, orientation, reference, source)``.
+    head : tuple of str
+        :data:`ELECTRODE_COLUMNS`; led by ``side`` when there is more than one group.
+    rows : list of tuple of str
+        One per muscle, ``(muscle, channel, standard, placement, orientation,
+        reference, source)``; with more than one group, one per side and muscle,
+        side by side as the panels (left first), each led by its side
+        (``left (L)``) and naming that side's channel.
+
+    Examples
+    --------
+    >>> from nkt_motion import assess, report, simulate as sim
+    >>> both = [sc.replace(trial_s=1.0) for sc in sim.bilateral_hip_flexion(n_trials=2)]
+    >>> s = sim.simulate_bilateral(*both).session
+    >>> a = assess.assess_session(s, "hip_flexion_gmed_adl", n_boot=100)
+    >>> head, rows = electrode_table(report.collect_sides(s, a), a)
+    >>> head[:3]
+    ('side', 'muscle', 'channel')
+    >>> [row[0] + ": " + row[2] for row in rows]  # doctest: +NORMALIZE_WHITESPACE
+    ['left (L): EMG GMED L', 'left (L): EMG ADL L', 'right (R): EMG GMED R',
+     'right (R): EMG ADL R']
     """
-    codes = dict.fromkeys(c for t in assessment.tests for c in (t.tested, t.partner))
+    if len(groups) == 1:
+        return ELECTRODE_COLUMNS, _electrode_rows(groups[0], assessment.tests)
+    rows = [
+        (f"{SIDE_WORDS[side]} ({side})", *row)
+        for g in groups
+        if (side := str(g.stance)) in SIDE_WORDS
+        for row in _electrode_rows(g, [t for t in assessment.tests if t.side == side])
+    ]
+    return ("side", *ELECTRODE_COLUMNS), rows
+
+
+def _electrode_rows(data: ReportData, tests: Sequence[PairAssessment]) -> list[tuple[str, ...]]:
+    """One placement row per muscle of ``tests``, naming its channel in ``data``."""
+    codes = dict.fromkeys(c for t in tests for c in (t.tested, t.partner))
     names = dict(zip(data.prepared.codes, data.prepared.raw.ch_names, strict=True)) if (
         data.prepared
     ) else {}  # fmt: skip

@@ -7,7 +7,8 @@ reasons in plain words; the protocol and electrode placement (SENIAM or
 convention); the signal-quality table; the figures (EMG, ratio per trial and
 onset order per pair, IMU signs); the caveats; and an ISEK-style methods
 section. When both sides were tested, the quality table and the figures come
-as one group per side, left first, each titled with its side.
+as one group per side, left first, each titled with its side, and the electrode
+placement table has a row per side and muscle, naming that side's channel.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from nkt_motion.report._html import ReportContent, render_html
 from nkt_motion.report._methods import methods_rows
 from nkt_motion.report._pdf import write_pdf
 from nkt_motion.report._table_plot import plot_quality
-from nkt_motion.report._text import caveats, electrode_rows, header_rows, verdict_blocks
+from nkt_motion.report._text import caveats, electrode_table, header_rows, verdict_blocks
 from nkt_motion.report.plots import plot_emg, plot_imu, plot_onsets, plot_ratios
 from nkt_motion.vocab import muscle_name, parse_event_label
 
@@ -276,12 +277,14 @@ def build_report(
     quality: pd.DataFrame | dict[str, pd.DataFrame] = data.quality
     if len(groups) > 1:
         quality = {_side_title(str(g.stance)): g.quality for g in groups}
+    electrode_head, electrodes = electrode_table(groups, assessment)
     content = ReportContent(
         title=f"nkt-motion report: sub-{session.subject} ses-{session.session_id}",
         header=header_rows(session, assessment, show_meta=show_meta),
         verdicts=verdict_blocks(assessment),
         protocol=_protocol_rows(data),
-        electrodes=electrode_rows(data, assessment),
+        electrodes=electrodes,
+        electrode_head=electrode_head,
         quality=quality,
         figures=figures,
         caveats=caveats(assessment, data),
