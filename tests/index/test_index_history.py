@@ -4,11 +4,18 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from nkt_motion.assess import assess_session
 from nkt_motion.cli import main
 from nkt_motion.errors import ValidationError
 from nkt_motion.index import open_index
 from nkt_motion.index.plots import VERDICT_STYLE, history_figure, plot_history
 from nkt_motion.index.text import CROSS_SESSION_CAVEAT, format_history, pairs
+from nkt_motion.simulate import (
+    bilateral_hip_flexion,
+    gmed_adl_hip_flexion,
+    simulate,
+    simulate_bilateral,
+)
 
 GMED_ADL = ("hip_flexion_gmed_adl", "gluteus_medius", "adductor_longus", "L")
 
@@ -56,7 +63,11 @@ def test_history_text_per_pair_with_caveats(filled):
     assert first.split()[:3] == ["1", "2024-03-01", "01"] and first.endswith("resolved")
     assert second.split()[:3] == ["2", "2024-04-05", "02"]
     assert "note: " + CROSS_SESSION_CAVEAT in text
-    assert "Normalised to reference contractions: visits 1, 3. Not: visit 2 (task_peak)." in text
+    assert (
+        "Normalised to reference contractions: visits 1, 3. "
+        "Not: visit 2 (every muscle: the peak of its test trials)." in text
+    )
+    assert "had no usable reference contraction at that visit" in text
     assert "* date of the analysis" in text and "not a diagnosis" in text
     third = [ln for ln in lines if ln.lstrip().startswith("3 ")]
     assert len(third) == 2 and all("*" in ln.split()[1] for ln in third)
@@ -129,3 +140,35 @@ def test_history_cli_identifying_only_when_asked(filled, tmp_path, capsys):
     doc = json.loads(full.read_text())
     assert doc["identifying"]["name"] == "Jane Example"
     assert doc["tests"][0]["notes"] == "prefers mornings"
+
+
+def _without(session, prefix):
+    keep = ~session.events["label"].astype(str).str.startswith(prefix)
+    return session.replace(events=session.events[keep].reset_index(drop=True))
+
+
+def test_a_visit_normalised_two_ways_names_each_muscles_normalisation(tmp_path):
+    short = {"trial_s": 1.5, "gap_s": 0.3, "rest_s": 1.5, "ref_s": 1.5, "correction_s": 0.5}
+    one = _without(simulate(gmed_adl_hip_flexion(n_trials=3).replace(**short)).session, "ref/ADL")
+    left, right = (sc.replace(**short) for sc in bilateral_hip_flexion(n_trials=3))
+    both = _without(simulate_bilateral(left, right).session.replace(session_id="02"), "ref/ADL/R")
+    path = tmp_path / "index.sqlite"
+    with open_index(path) as idx:
+        for i, s in enumerate((one, both)):
+            idx.record(assess_session(s, n_boot=200), source=f"/s{i}", content_hash=f"h{i}",
+                       origin="analyze", recorded_at=f"2024-0{i + 1}-01T10:00:00")  # fmt: skip
+    h = _history(path)
+    mixed = "gluteus_medius: reference, adductor_longus: task_peak"
+    # per side: the left side kept its reference contractions
+    assert list(zip(h["visit"], h["side"], h["normalisation"], strict=True)) == [
+        (1, "L", mixed), (2, "L", "reference"), (2, "R", mixed),
+    ]  # fmt: skip
+    text = format_history(h, client="01")
+    assert "mixed" not in text
+    assert (
+        "Normalised to reference contractions: none. Not: visit 1 (gluteus medius: reference "
+        "contractions; adductor longus: the peak of its test trials), visit 2 (gluteus medius "
+        "(L): reference contractions; adductor longus (L): reference contractions; gluteus "
+        "medius (R): reference contractions; adductor longus (R): the peak of its test trials)."
+    ) in text
+    assert "had no usable reference contraction at that visit" in text

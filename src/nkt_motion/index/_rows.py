@@ -80,12 +80,18 @@ def pair_rows(assessment: Assessment) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _normalisation(stored: str | None, tested: str, partner: str) -> str:
+def _normalisation(stored: str | None, tested: str, partner: str, side: str | None) -> str:
+    """Return the method shared by both muscles, else ``muscle: method`` per muscle."""
     if stored is None:
         return "unknown"
-    per_muscle = json.loads(stored)
-    methods = {str(per_muscle.get(m, "unknown")) for m in (tested, partner)}
-    return methods.pop() if len(methods) == 1 else "mixed"
+    stored_methods = json.loads(stored)
+    methods = {
+        m: str(stored_methods.get(f"{side}:{m}", stored_methods.get(m, "unknown")))
+        for m in (tested, partner)
+    }
+    if len(set(methods.values())) == 1:
+        return methods[tested]
+    return ", ".join(f"{m}: {v}" for m, v in methods.items())
 
 
 def history_frame(rows: Sequence[Sequence[Any]], *, identifying: bool = False) -> pd.DataFrame:
@@ -103,9 +109,10 @@ def history_frame(rows: Sequence[Sequence[Any]], *, identifying: bool = False) -
     -------
     pandas.DataFrame
         :data:`HISTORY_COLUMNS` (+ identifying); ``normalisation`` is the method
-        shared by the tested muscle and its partner (``reference``,
-        ``task_peak``, ``none``), ``mixed``, or ``unknown`` for sessions
-        recorded before the index kept it.
+        shared by the tested muscle and its partner on the pair's side
+        (``reference``, ``task_peak``, ``none``; ``unknown`` for sessions
+        recorded before the index kept it), or each muscle's when they differ
+        (``gluteus_medius: reference, adductor_longus: task_peak``).
 
     Examples
     --------
@@ -116,8 +123,10 @@ def history_frame(rows: Sequence[Sequence[Any]], *, identifying: bool = False) -
     raw_cols += list(IDENTIFYING_COLUMNS) if identifying else []
     df = pd.DataFrame.from_records([tuple(r) for r in rows], columns=raw_cols)
     df["normalisation"] = [
-        _normalisation(s, t, p)
-        for s, t, p in zip(df["normalisation_json"], df["tested"], df["partner"], strict=True)
+        _normalisation(n, t, p, s)
+        for n, t, p, s in zip(
+            df["normalisation_json"], df["tested"], df["partner"], df["side"], strict=True
+        )
     ]
     df[list(_FLOATS)] = df[list(_FLOATS)].astype(float)
     for col in ("pre_flag", "post_flag"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from nkt_motion.index._paths import now
 from nkt_motion.index._rows import TEST_COLUMNS, pair_rows
@@ -41,6 +41,21 @@ JOIN visits AS v ON v.id = s.id
 {{join}} WHERE c.label = ? AND (? IS NULL OR t.protocol = ?)
 ORDER BY s.recorded_at, s.id, t.id
 """
+
+
+def _normalisations(quality: Any) -> dict[str, str] | None:
+    """Return what ``sessions.normalisation`` stores (None when not known).
+
+    Each muscle's normalisation (both sides' when they differ) and, keyed
+    ``side:muscle``, each side's.
+    """
+    if not isinstance(quality, dict) or quality.get("normalisation") is None:
+        return None
+    out = {str(k): str(v) for k, v in quality["normalisation"].items()}
+    for c in quality.get("channels", []):
+        if isinstance(c, dict) and c.get("side") and c.get("normalisation"):
+            out[f"{c['side']}:{c['muscle']}"] = str(c["normalisation"])
+    return out
 
 
 def client_id(conn: sqlite3.Connection, label: str) -> int:
@@ -129,7 +144,7 @@ def write_session(
         dated = (found[1], found[2])
     else:
         dated = (now(), "analysis")
-    norm = a.quality.get("normalisation") if isinstance(a.quality, dict) else None
+    norm = _normalisations(a.quality)
     values = (client_id(conn, a.subject), str(a.session), *dated, source, content_hash, origin,
               a.protocol, __version__, now(),
               None if norm is None else json.dumps(norm, sort_keys=True))  # fmt: skip

@@ -55,7 +55,7 @@ def _tick_label(row: pd.Series) -> str:
     star = "*" if row["dated_by"] == "analysis" else ""
     label = f"{str(row['recorded_at'])[:10]}{star}\nses-{row['session']}"
     if row["normalisation"] != "reference":
-        label += f"\n({row['normalisation']})"
+        label += "\n({})".format(str(row["normalisation"]).replace(", ", "\n"))
     return label
 
 

@@ -19,6 +19,18 @@ CROSS_SESSION_CAVEAT: Final = (
     "reference contractions and the electrodes were placed the same way; the change within "
     "a visit (post / pre) is the measure that does not depend on either."
 )
+#: How a muscle's amplitudes were normalised, in words (history column values).
+_METHOD_WORDS: Final = {
+    "reference": "reference contractions",
+    "task_peak": "the peak of its test trials",
+    "none": "not normalised, signal unit",
+    "unknown": "not known, analysed before the index kept it",
+}
+_PEAK_NOTE: Final = (
+    "A muscle normalised to the peak of its test trials had no usable reference contraction "
+    "at that visit: its amplitudes are relative to its own largest test trial (pre and post "
+    "together), so its ratio levels do not compare with other visits."
+)
 _HEADER: Final = (
     f"{'visit':>5}  {'date':<11}  {'session':<8}  {'pre ratio [CI]':<19}  "
     f"{'post ratio [CI]':<19}  {'change [CI]':<20}  verdict"
@@ -71,6 +83,29 @@ def _row(row: pd.Series) -> str:
     )
 
 
+def _visit_methods(rows: pd.DataFrame) -> dict[str, str]:
+    """Each muscle's normalisation at one visit (``muscle (side)`` when both sides were tested)."""
+    sided = rows["side"].nunique() > 1 if "side" in rows else False
+    out: dict[str, str] = {}
+    for _, r in rows.iterrows():
+        value = str(r["normalisation"])
+        parts = dict(p.split(": ", 1) for p in value.split(", ")) if ": " in value else {}
+        for m in (r.get("tested"), r.get("partner")):
+            if isinstance(m, str) and m:
+                name = muscle_name(m) + (f" ({r['side']})" if sided else "")
+                out[name] = parts.get(m, value) if parts else value
+    return out
+
+
+def _visit_words(methods: dict[str, str]) -> str:
+    """``every muscle: <words>`` or ``<muscle>: <words>; ...`` for a visit."""
+    kinds = set(methods.values())
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        return "every muscle: " + _METHOD_WORDS.get(kind, kind)
+    return "; ".join(f"{m}: {_METHOD_WORDS.get(v, v)}" for m, v in methods.items())
+
+
 def cross_session_caveats(history: pd.DataFrame) -> list[str]:
     """Say what limits comparing these visits, from what the index knows of each.
 
@@ -82,28 +117,46 @@ def cross_session_caveats(history: pd.DataFrame) -> list[str]:
     Returns
     -------
     list of str
-        The cross-session caveat, which visits were normalised to reference
-        contractions and which not (or not known), and a note on dates that
-        are analysis dates.
+        The cross-session caveat; which visits were normalised to reference
+        contractions and, for the others, how each muscle's amplitudes were
+        normalised (a muscle without a usable reference contraction: to its own
+        peak in that visit's test trials); and a note on dates that are
+        analysis dates.
 
     Examples
     --------
     >>> h = pd.DataFrame({"visit": [1, 2], "normalisation": ["reference", "task_peak"],
     ...                   "dated_by": ["session", "session"]})
     >>> cross_session_caveats(h)[1]
-    'Normalised to reference contractions: visit 1. Not: visit 2 (task_peak).'
+    'Normalised to reference contractions: visit 1. Not: visit 2 (the peak of its test trials).'
+    >>> mixed = "gluteus_medius: reference, adductor_longus: task_peak"
+    >>> h = pd.DataFrame({"visit": [1], "dated_by": ["session"], "side": ["L"],
+    ...                   "tested": ["gluteus_medius"], "partner": ["adductor_longus"],
+    ...                   "normalisation": [mixed]})
+    >>> print(cross_session_caveats(h)[1])  # doctest: +NORMALIZE_WHITESPACE
+    Normalised to reference contractions: none. Not: visit 1 (gluteus medius: reference
+    contractions; adductor longus: the peak of its test trials).
     """
     out = [CROSS_SESSION_CAVEAT]
-    per_visit = history.groupby("visit", sort=True)["normalisation"].agg(
-        lambda s: "reference" if set(s) == {"reference"} else "/".join(sorted(set(s)))
-    )
-    ref = [str(v) for v, n in per_visit.items() if n == "reference"]
-    other = [f"visit {v} ({n})" for v, n in per_visit.items() if n != "reference"]
+    ref, other, peak = [], [], False
+    for visit, rows in history.groupby("visit", sort=True):
+        methods = _visit_methods(rows) if {"tested", "partner"} <= set(rows) else {}
+        kinds = set(methods.values()) or set(rows["normalisation"].astype(str))
+        peak = peak or "task_peak" in kinds
+        if kinds == {"reference"}:
+            ref.append(str(visit))
+        elif methods:
+            other.append(f"visit {visit} ({_visit_words(methods)})")
+        else:
+            words = [_METHOD_WORDS.get(k, k) for k in sorted(kinds)]
+            other.append(f"visit {visit} ({' / '.join(words)})")
     if not other:
         out.append("Every visit was normalised to reference contractions.")
     else:
         done = f"visit{'s' if len(ref) > 1 else ''} {', '.join(ref)}" if ref else "none"
         out.append(f"Normalised to reference contractions: {done}. Not: {', '.join(other)}.")
+    if peak:
+        out.append(_PEAK_NOTE)
     if (history["dated_by"] == "analysis").any():
         out.append("* date of the analysis: the recording carried no date.")
     return out
