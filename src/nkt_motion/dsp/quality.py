@@ -78,7 +78,8 @@ def _band_power(x: NDArray[np.float32], fs: float) -> tuple[FloatArray, FloatArr
     """
     nperseg = min(x.shape[-1], round(fs))
     f = sp_fft.rfftfreq(nperseg, 1.0 / fs)
-    (inside,) = np.nonzero((f >= 20.0) & (f <= min(450.0, fs / 2)))
+    tol = 1e-9 * fs  # rfftfreq's Nyquist bin may land a rounding error above fs / 2
+    (inside,) = np.nonzero((f >= 20.0 - tol) & (f <= min(450.0, fs / 2) + tol))
     if inside.size == 0:
         return f[:0], np.zeros((*x.shape[:-1], 0))
     lo, hi = int(inside[0]), int(inside[-1])
