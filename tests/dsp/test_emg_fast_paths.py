@@ -106,7 +106,7 @@ def test_settle_length_of_fir_and_unstable_sections() -> None:
 def _mains_by_welch(x: np.ndarray, fs: float, mains: float) -> np.ndarray:
     """The definition: Welch PSD (Hann, 1 Hz bins, 50 % overlap), band 20-450 Hz."""
     f, p = signal.welch(x, fs=fs, nperseg=min(x.shape[-1], round(fs)), axis=-1)
-    band = (f >= 20.0) & (f <= min(450.0, fs / 2))
+    band = (f >= 20.0) & (f <= min(450.0, fs / 2) * (1 + 1e-12))  # Nyquist bin rounded up
     near = np.abs(f - mains) <= 1.0 + 1e-9
     total = p[..., band].sum(axis=-1)
     return np.where(total > 0, p[..., near].sum(axis=-1) / np.where(total > 0, total, 1), 0.0)
