@@ -81,3 +81,28 @@ def test_property_equals_sosfilt(n_sections, n_rows, n, seed):
     assert y.shape == x.shape and y.dtype == np.float64
     np.testing.assert_allclose(y, ref, rtol=1e-12, atol=1e-12 * max(np.abs(ref).max(), 1.0))
     np.testing.assert_allclose(zf, ref_zf, rtol=1e-12, atol=1e-12 * max(np.abs(ref_zf).max(), 1))
+
+
+@pytest.mark.parametrize("cutoff, order", [(6.0, 4), (50.0, 2)])
+def test_a_long_single_row_runs_as_two_halves_equal_to_rounding(cutoff, order):
+    """The second half, warmed up one settle length early, matches one pass to rounding."""
+    sos = lowpass_sos(FS, cutoff=cutoff, order=order)
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(1, 300_000)) * 100.0 + 50.0
+    zi = rng.normal(size=(len(sos), 1, 2))
+    ref, ref_zf = signal.sosfilt(sos, x, axis=-1, zi=zi)
+    y, zf = sosfilt_rows(sos, x, zi)
+    np.testing.assert_allclose(y, ref, rtol=0, atol=1e-13 * np.abs(ref).max())
+    np.testing.assert_allclose(zf, ref_zf, rtol=0, atol=1e-13 * np.abs(ref_zf).max())
+    back = x.copy()[:, ::-1]
+    sosfilt_rows(sos, back, zi, out=back, rectify=True)
+    ref_back, _ = signal.sosfilt(sos, np.abs(x[:, ::-1]), axis=-1, zi=zi)
+    np.testing.assert_allclose(back, ref_back, rtol=0, atol=1e-13 * np.abs(ref_back).max())
+
+
+def test_a_running_sum_is_never_split():
+    """A pole on the unit circle keeps its state forever: one pass, exact."""
+    running_sum = np.array([[1.0, 0.0, 0.0, 1.0, -1.0, 0.0]])
+    x = np.random.default_rng(5).normal(size=(1, 300_000))
+    y, _ = sosfilt_rows(running_sum, x, np.zeros((1, 1, 2)))
+    np.testing.assert_array_equal(y, signal.sosfilt(running_sum, x, axis=-1))
