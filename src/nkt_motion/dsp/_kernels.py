@@ -16,8 +16,11 @@ operations in the same order, and no fused multiply-add (numba does not contract
 without ``fastmath``), so the results equal ``sosfilt``'s to the last bit on the
 machines tested (tests hold them to 1e-13 relative). A one-section cascade runs
 with a second, identity section (``y = 1.0 * u + 0.0``), which leaves finite
-values unchanged. Cascades of three or more sections go to ``sosfilt``, whose
-loop over sections already overlaps.
+values unchanged. Cascades of three to five sections run in one loop with all
+their states in registers; longer ones go to ``sosfilt``. One long row of a
+stable two-section cascade runs as two halves in one loop, the second half
+warmed up from zero state one settle length early; that one equals ``sosfilt``
+to rounding (1e-17 relative in tests), not to the bit.
 """
 
 from __future__ import annotations

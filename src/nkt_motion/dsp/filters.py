@@ -13,8 +13,8 @@ signal with the filter state carried across, so no extended copy of the
 signal is made: a row needs two filtered copies at most.
 
 The sample loops of cascades up to five sections are compiled
-(:mod:`nkt_motion.dsp._kernels`, same arithmetic as ``sosfilt``, results
-bitwise equal); longer cascades run in :func:`scipy.signal.sosfilt`.
+(:mod:`nkt_motion.dsp._kernels`, same arithmetic as ``sosfilt``, results equal
+to rounding); longer cascades run in :func:`scipy.signal.sosfilt`.
 """
 
 from __future__ import annotations
