@@ -148,14 +148,18 @@ class Client:
         TimeoutError
             When one send took longer than the timeout (the page is too slow).
         """
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancellation
+        # that arrives as the send completes, and the page would then wait forever
         while True:
             await self._wake.wait()
             self._wake.clear()
             while self._replies:
-                await asyncio.wait_for(self._send(self._replies.popleft()), self._timeout)
+                async with asyncio.timeout(self._timeout):
+                    await self._send(self._replies.popleft())
             frame, self._frame = self._frame, None
             if frame is not None:
-                await asyncio.wait_for(self._send(frame), self._timeout)
+                async with asyncio.timeout(self._timeout):
+                    await self._send(frame)
                 self.sent += 1
 
 
@@ -288,7 +292,8 @@ class Hub:
             last = loop.time()
             self._offer()
             try:
-                await asyncio.wait_for(self._updated.wait(), last + period - loop.time())
+                async with asyncio.timeout_at(last + period):  # see Page.run on wait_for
+                    await self._updated.wait()
             except TimeoutError:
                 continue  # nothing new: the polling frame is due
             await asyncio.sleep(max(0.0, last + spacing - loop.time()))
