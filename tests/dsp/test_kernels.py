@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import signal
 
@@ -74,6 +74,7 @@ def test_too_many_sections_for_a_loop():
     n=st.integers(1, 400),
     seed=st.integers(0, 2**31),
 )
+@example(n_sections=1, n_rows=1, n=241, seed=0)  # odd length in halves: the last sample
 def test_property_equals_sosfilt(n_sections, n_rows, n, seed):
     sos, x, zi = _case(n_sections, n_rows, n=n, seed=seed)
     ref, ref_zf = signal.sosfilt(sos, x, axis=-1, zi=zi)
@@ -83,12 +84,13 @@ def test_property_equals_sosfilt(n_sections, n_rows, n, seed):
     np.testing.assert_allclose(zf, ref_zf, rtol=1e-12, atol=1e-12 * max(np.abs(ref_zf).max(), 1))
 
 
+@pytest.mark.parametrize("n", [300_000, 300_001])
 @pytest.mark.parametrize("cutoff, order", [(6.0, 4), (50.0, 2)])
-def test_a_long_single_row_runs_as_two_halves_equal_to_rounding(cutoff, order):
+def test_a_long_single_row_runs_as_two_halves_equal_to_rounding(cutoff, order, n):
     """The second half, warmed up one settle length early, matches one pass to rounding."""
     sos = lowpass_sos(FS, cutoff=cutoff, order=order)
     rng = np.random.default_rng(4)
-    x = rng.normal(size=(1, 300_000)) * 100.0 + 50.0
+    x = rng.normal(size=(1, n)) * 100.0 + 50.0
     zi = rng.normal(size=(len(sos), 1, 2))
     ref, ref_zf = signal.sosfilt(sos, x, axis=-1, zi=zi)
     y, zf = sosfilt_rows(sos, x, zi)
@@ -106,3 +108,16 @@ def test_a_running_sum_is_never_split():
     x = np.random.default_rng(5).normal(size=(1, 300_000))
     y, _ = sosfilt_rows(running_sum, x, np.zeros((1, 1, 2)))
     np.testing.assert_array_equal(y, signal.sosfilt(running_sum, x, axis=-1))
+
+
+def test_cascades_of_different_lengths_are_not_paired():
+    """Each job is filtered over its own length, whatever the others' lengths."""
+    sos = lowpass_sos(FS, cutoff=6.0, order=4)
+    rng = np.random.default_rng(7)
+    xs = [rng.normal(size=n) for n in (500, 301, 500, 7)]
+    jobs = [(sos, x, np.zeros((len(sos), 2)), np.full_like(x, np.nan)) for x in xs]
+    apply_cascades(jobs)
+    for (_, x, zf, y) in jobs:
+        ref, ref_zf = signal.sosfilt(sos, x, zi=np.zeros((len(sos), 2)))
+        np.testing.assert_array_equal(y, ref)
+        np.testing.assert_array_equal(zf, ref_zf)

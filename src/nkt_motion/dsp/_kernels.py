@@ -199,9 +199,12 @@ def _one_in_halves(
         one(s, x, z, y, rectify)
         return
     mid = n // 2
+    end = 2 * mid  # an odd length leaves one sample after the second half
     late = np.zeros_like(z)
     one(s, x[mid - warm : mid], late, np.empty(warm), rectify)
-    two(s, s, x[:mid], x[mid:], z, late, y[:mid], y[mid:], rectify)
+    two(s, s, x[:mid], x[mid:end], z, late, y[:mid], y[mid:end], rectify)
+    if end < n:
+        one(s, x[end:], late, y[end:], rectify)
     z[...] = late
 
 
@@ -245,11 +248,16 @@ def apply_cascades(
             short.append((s, x, z, y))
         else:
             five(s, np.abs(x) if rectify else x, z, y)
-    for k in range(0, len(short) - 1, 2):
-        (sa, xa, za, ya), (sb, xb, zb, yb) = short[k], short[k + 1]
-        two(sa, sb, xa, xb, za, zb, ya, yb, rectify)
-    if len(short) % 2:
-        _one_in_halves(*short[-1], rectify)
+    # Pair cascades of one length; the loop runs over the first one's samples.
+    by_length: dict[int, list[tuple[FloatArray, FloatArray, FloatArray, FloatArray]]] = {}
+    for job in short:
+        by_length.setdefault(job[1].shape[0], []).append(job)
+    for group in by_length.values():
+        for k in range(0, len(group) - 1, 2):
+            (sa, xa, za, ya), (sb, xb, zb, yb) = group[k], group[k + 1]
+            two(sa, sb, xa, xb, za, zb, ya, yb, rectify)
+        if len(group) % 2:
+            _one_in_halves(*group[-1], rectify)
     for zi, z in states:
         if z is not zi:
             zi[...] = z[: len(zi)]
