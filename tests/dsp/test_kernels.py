@@ -117,7 +117,7 @@ def test_cascades_of_different_lengths_are_not_paired():
     xs = [rng.normal(size=n) for n in (500, 301, 500, 7)]
     jobs = [(sos, x, np.zeros((len(sos), 2)), np.full_like(x, np.nan)) for x in xs]
     apply_cascades(jobs)
-    for (_, x, zf, y) in jobs:
+    for _, x, zf, y in jobs:
         ref, ref_zf = signal.sosfilt(sos, x, zi=np.zeros((len(sos), 2)))
         np.testing.assert_array_equal(y, ref)
         np.testing.assert_array_equal(zf, ref_zf)
