@@ -282,7 +282,8 @@ class Recorder:
                 return
             live.state = "reconnecting"
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.backoff.delay(attempt))
+                async with asyncio.timeout(self.backoff.delay(attempt)):
+                    await self._stop.wait()
         live.state = "stopped"
 
     async def _decode_loop(self) -> None:
@@ -341,7 +342,8 @@ class Recorder:
         helpers = [self._spawn(self._decode_loop()), self._spawn(self._flush_loop())]
         try:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), duration)
+                async with asyncio.timeout(duration):
+                    await self._stop.wait()
         finally:
             self.request_stop()
             await asyncio.gather(*workers, return_exceptions=True)

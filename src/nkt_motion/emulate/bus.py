@@ -386,7 +386,8 @@ async def _shutdown_node(node: BusNode) -> None:
     device = node.device
     for connection in list(device.connections.values()):
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(connection.disconnect(), 1.0)
+            async with asyncio.timeout(1.0):
+                await connection.disconnect()
     with contextlib.suppress(Exception):
         if device.is_advertising:
             await device.stop_advertising()

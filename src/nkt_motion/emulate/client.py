@@ -236,7 +236,8 @@ class EmulatedClient(BaseBleakClient):
         except (core.BaseBumbleError, hci.HCI_Error) as error:
             logger.debug("disconnect from %s: %s", self.address, error)
         if not lost.done():
-            await asyncio.wait_for(asyncio.shield(lost), 2.0)
+            async with asyncio.timeout(2.0):
+                await asyncio.shield(lost)
 
     async def pair(self, *args: Any, **kwargs: Any) -> None:
         """Refuse: pairing is not emulated.

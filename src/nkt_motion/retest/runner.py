@@ -387,7 +387,8 @@ class RetestSession:
             while not self._stop.is_set() and not task.done():
                 self._tick()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), self.tick_s)
+                    async with asyncio.timeout(self.tick_s):
+                        await self._stop.wait()
         except asyncio.CancelledError:
             cancelled = True
         result = await self._end(task)

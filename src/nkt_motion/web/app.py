@@ -199,7 +199,8 @@ async def _serve_page(websocket: WebSocket, hub: Hub) -> None:
         if sender in done and isinstance(sender.exception(), TimeoutError):
             logger.warning("a dashboard page is too slow to keep up; disconnecting it")
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(websocket.close(code=_WS_TRY_AGAIN_LATER), 0.5)
+                async with asyncio.timeout(0.5):
+                    await websocket.close(code=_WS_TRY_AGAIN_LATER)
     finally:
         hub.detach(client)
         for task in (sender, receiver):
