@@ -163,3 +163,30 @@ def test_reports_and_index(tree: Path, tmp_path: Path) -> None:
     again = run_batch(tree, out, jobs=2, settings=SETTINGS, report_dir=reports)
     assert (again.n_analysed, again.n_reused) == (3, 3)  # the bad two and the report missing
     assert len(list(reports.glob("*.html"))) == 4
+
+
+def test_recording_dates_reach_the_table_and_the_index(tmp_path: Path) -> None:
+    """A dated session is dated by its recording, in the results and in the index."""
+    from batch_material import short_session
+
+    from nkt_motion.io import write_bids
+
+    root = tmp_path / "root"
+    dated = short_session(seed=1)
+    dated = dated.replace(meta={**dated.meta, "recorded_at": "2025-03-04T09:15:00+00:00"})
+    write_bids(dated, root)
+    write_bids(short_session(seed=2).replace(subject="02"), root)
+    out, index = tmp_path / "r.parquet", tmp_path / "index.sqlite"
+    run_batch(root, out, jobs=1, settings=SETTINGS, index=index)
+    table = pd.read_parquet(out)
+    when = table.groupby("subject")["recorded_at"].agg(lambda v: set(v.dropna()))
+    assert when["01"] == {"2025-03-04T09:15:00+00:00"} and when["02"] == set()
+    with sqlite3.connect(index) as db:
+        rows = dict(
+            db.execute(
+                "SELECT c.label, s.recorded_at || ' ' || s.dated_by FROM sessions s "
+                "JOIN clients c ON c.id = s.client_id"
+            ).fetchall()
+        )
+    assert rows["01"] == "2025-03-04T09:15:00+00:00 session"
+    assert rows["02"].endswith(" analysis")

@@ -70,6 +70,9 @@ class SessionResult:
         Wall time of the analysis.
     report : Path or None
         The HTML report written.
+    recorded_at : str or None
+        When the session was recorded (ISO 8601, UTC), if its files say
+        (:func:`nkt_motion.index.recorded_at_of`).
     """
 
     source: SessionSource
@@ -81,6 +84,7 @@ class SessionResult:
     read_mode: Literal["full", "windows"] | None
     seconds: float
     report: Path | None = None
+    recorded_at: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -246,6 +250,7 @@ def analyse_session_path(
     ('failed', 'not a session file (EDF/BDF, BIDS _emg.bdf or tidy CSV)')
     """
     from nkt_motion.assess import assess_session
+    from nkt_motion.index import recorded_at_of
 
     started = time.perf_counter()
     settings = Settings() if settings is None else settings
@@ -271,9 +276,10 @@ def analyse_session_path(
         except Exception as exc:  # the assessment stands without its report
             note = _relative(f"report not written: {type(exc).__name__}: {exc}", src)
             logger.warning("%s: %s", src.source, note)
+    when = recorded_at_of(session.meta)
     del session
-    ids = _identity(src, digest, mode) | {"error": note}
+    ids = _identity(src, digest, mode) | {"error": note, "recorded_at": when}
     return SessionResult(
         src, digest, "ok", note, session_rows(a, ids), a, mode,
-        time.perf_counter() - started, report,
+        time.perf_counter() - started, report, when,
     )  # fmt: skip

@@ -21,7 +21,9 @@ Identity (every row):
     ``read_mode`` (``full``: the whole recording; ``windows``: the event
     windows, see :mod:`nkt_motion.io.windows`; ``nkt-motion analyze`` reads a
     recording the same way with the same options); ``subject``, ``session``,
-    ``protocol``, ``side``.
+    ``protocol``, ``side``; ``recorded_at`` (when the session was recorded,
+    ISO 8601 UTC, from its files: ``meta["recorded_at"]``, BIDS ``acq_time``
+    or the EDF/BDF start date; empty when undated or not analysed).
 Session rows:
     ``n_trials`` (trials in the trial table), ``quality_ok`` (every channel
     usable), ``quality_problem`` (why no trial could be analysed, if so).
@@ -70,7 +72,7 @@ ROW_TYPES: Final = ("session", "pair", "trial")
 #: Identity columns, on every row.
 ID_COLUMNS: Final = (
     "row_type", "source", "kind", "content_hash", "settings_hash", "duplicate_of", "status",
-    "error", "read_mode", "subject", "session", "protocol", "side",
+    "error", "read_mode", "subject", "session", "protocol", "side", "recorded_at",
 )  # fmt: skip
 #: Columns of session rows.
 SESSION_COLUMNS: Final = ("n_trials", "quality_ok", "quality_problem")

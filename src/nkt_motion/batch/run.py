@@ -166,7 +166,11 @@ def _record(index: SessionIndex, result: SessionResult, tally: _Tally) -> None:
     path = result.source.path.absolute()
     try:
         index.record(
-            result.assessment, source=path, content_hash=result.source.content_hash, origin="batch"
+            result.assessment,
+            source=path,
+            content_hash=result.source.content_hash,
+            origin="batch",
+            recorded_at=result.recorded_at,
         )
     except NktMotionError as exc:
         tally.index_errors.append(f"{path}: {exc}")

@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from nkt_motion.errors import FileFormatError, ValidationError
+from nkt_motion.io.dates import DATE_KEYS
 
 __all__ = ["content_hash", "default_index_path", "recorded_at_of"]
 
 #: Environment variable naming the index file.
 ENV_VAR: Final = "NKT_MOTION_INDEX"
-#: Session metadata keys read, in this order, for the recording date and time.
-DATE_KEYS: Final = ("recorded_at", "acq_time")
 _CHUNK: Final = 1 << 20
 
 
@@ -182,7 +181,7 @@ def recorded_at_of(meta: Mapping[str, Any]) -> str | None:
     Parameters
     ----------
     meta : mapping
-        :attr:`nkt_motion.Session.meta`; the first of :data:`DATE_KEYS` holding
+        :attr:`nkt_motion.Session.meta`; the first of :data:`nkt_motion.io.dates.DATE_KEYS` holding
         an ISO 8601 date or date-time is used.
 
     Returns

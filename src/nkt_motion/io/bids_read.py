@@ -223,10 +223,8 @@ def read_bids(path: str | Path, *, task: str | None = None) -> Session:
     events, gaps = tables if tables is not None else (None, None)
     if gaps is not None:
         streams = apply_gaps(streams, gaps, path=ses)
-    meta = block.get("meta", {"task": sidecar.get("TaskName", "nkt"), "source": str(ses)})
     first = data[0] if data else min(motion_dir.glob(f"{pattern}_motion.tsv"))
-    if recording_start(meta) is None and (when := read_scans_time(ses, first)) is not None:
-        meta = {**meta, "acq_time": when}
+    meta = _meta(block, sidecar, ses, first)
     names = _ids(ses)
     return Session(
         streams,
@@ -236,6 +234,20 @@ def read_bids(path: str | Path, *, task: str | None = None) -> Session:
         session_id=str(block.get("session", names[1])),
         meta=meta,
     )
+
+
+def _meta(
+    block: dict[str, Any], sidecar: dict[str, Any], ses: Path, first: Path
+) -> dict[str, Any]:
+    """Return the session meta: nkt-motion's, else task and folder; dated by ``_scans.tsv``.
+
+    A folder written by another tool (no ``NktMotion`` date) gets ``acq_time``
+    from the ``_scans.tsv`` row of ``first``, its first data file.
+    """
+    meta = block.get("meta", {"task": sidecar.get("TaskName", "nkt"), "source": str(ses)})
+    if recording_start(meta) is None and (when := read_scans_time(ses, first)) is not None:
+        meta = {**meta, "acq_time": when}
+    return dict(meta)
 
 
 def _ids(ses: Path) -> tuple[str, str]:

@@ -26,8 +26,7 @@ import pandas as pd
 from nkt_motion.errors import FileFormatError
 from nkt_motion.io._common import group_streams
 from nkt_motion.io._locate import EdfKind, bids_data_files, bids_session, edf_kind
-from nkt_motion.io.bids_read import _check_rate, _events, _ids, _load_json
-from nkt_motion.io.dates import read_scans_time, recording_start
+from nkt_motion.io.bids_read import _check_rate, _events, _ids, _load_json, _meta
 from nkt_motion.io.edf import EdfContent, channels_from_labels, read_edf_content, split_annotations
 from nkt_motion.io.tidy_csv import read_table
 from nkt_motion.model import Channel, Session, Stream
@@ -262,16 +261,14 @@ def _bids_file(path: Path) -> RecordingHeader:
     if tables is None:
         ann = head.annotations
         tables = split_annotations(ann.assign(onset=ann["onset"] + origin), path=path)[:2]
-    meta = block.get("meta", {"task": sidecar.get("TaskName", "nkt"), "source": str(ses)})
-    if recording_start(meta) is None and (when := read_scans_time(ses, path)) is not None:
-        meta = {**meta, "acq_time": when}  # as read_bids dates a folder from another tool
+    meta = _meta(block, sidecar, ses, path)
     names = _ids(ses)
     return RecordingHeader(
         MappingProxyType(streams),
         *tables,
         str(block.get("subject", names[0])),
         str(block.get("session", names[1])),
-        dict(meta),
+        meta,
     )
 
 
