@@ -170,3 +170,22 @@ def test_missing_channels_of_the_other_side_are_named():
     assert right_t.verdict == "inconclusive" and "no EMG channel" in right_t.verdict_reason
     assert any(c.startswith("the right side was not recorded") for c in left_t.caveats)
     assert left_t.pre.other_side is None and left_t.pre.flag
+
+
+def test_quality_keeps_each_sides_normalisation():
+    """Reference contractions on the left only: the left is normalised to them, the right not."""
+    sim = _bilateral("L", n=3, seed=4)
+    ev = sim.session.events
+    session = sim.session.replace(events=ev[~ev["label"].str.match(r"ref/.*/R$")])
+    q = assess_session(session, n_boot=200, seed=1).quality
+    assert set(q["sides"]) == {"L", "R"} and "side" not in q
+    left, right = q["sides"]["L"]["normalisation"], q["sides"]["R"]["normalisation"]
+    assert set(left.values()) == {"reference"}
+    assert "reference" not in set(right.values())
+    assert q["normalisation"]["gluteus_medius"] == " / ".join(
+        sorted({left["gluteus_medius"], right["gluteus_medius"]})
+    )
+    assert sum(s["n_trials"] for s in q["sides"].values()) == q["n_trials"]
+    by_channel = {c["channel"]: c["normalisation"] for c in q["channels"]}
+    assert by_channel["EMG GMED L"] == "reference" and by_channel["EMG GMED R"] != "reference"
+    assert json.loads(json.dumps(q)) == q

@@ -21,8 +21,8 @@ def side_quality(data: SideData) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``ok``, ``channels`` (per muscle: ``muscle``, ``channel``, ``ok``,
-        ``reasons``, ``side``, ``normalisation``), ``notch_hz``,
+        ``side``, ``ok``, ``channels`` (per muscle: ``muscle``, ``channel``,
+        ``ok``, ``reasons``, ``side``, ``normalisation``), ``notch_hz``,
         ``normalisation``, ``onset_method``, ``n_trials``, ``problem``.
 
     Examples
@@ -55,6 +55,7 @@ def side_quality(data: SideData) -> dict[str, Any]:
         )
     attrs = table.attrs if table is not None else {}
     return {
+        "side": ctx.side,
         "ok": all(c["ok"] for c in channels),
         "channels": channels,
         "notch_hz": attrs.get("notch_hz"),
@@ -76,22 +77,27 @@ def merge_quality(parts: list[dict[str, Any]]) -> dict[str, Any]:
     Returns
     -------
     dict
-        All channels, ``ok`` when every side is, trials summed, the first
-        notch found, problems joined, and per muscle the normalisations used
-        (``"reference / task_peak"`` when the sides differ).
+        One side's block as it is. Several: all channels, ``ok`` when every
+        side is, trials summed, the first notch found, problems joined, per
+        muscle the normalisations used (``"reference / task_peak"`` when the
+        sides differ), and ``sides``: each side's own block without its
+        channels (its ``normalisation``, ``n_trials``, ``problem``...), by side.
 
     Examples
     --------
-    >>> a = {"ok": True, "channels": [1], "notch_hz": None, "normalisation": {"m": "reference"},
-    ...      "onset_method": "tkeo", "n_trials": 4, "problem": None}
-    >>> b = a | {"ok": False, "channels": [2], "normalisation": {"m": "task_peak"}}
+    >>> a = {"side": "L", "ok": True, "channels": [1], "notch_hz": None,
+    ...      "normalisation": {"m": "reference"}, "onset_method": "tkeo", "n_trials": 4,
+    ...      "problem": None}
+    >>> b = a | {"side": "R", "ok": False, "channels": [2], "normalisation": {"m": "task_peak"}}
     >>> m = merge_quality([a, b])
     >>> m["ok"], m["channels"], m["n_trials"], m["normalisation"]
     (False, [1, 2], 8, {'m': 'reference / task_peak'})
+    >>> m["sides"]["R"]["normalisation"], "side" in m
+    ({'m': 'task_peak'}, False)
     """
     if len(parts) == 1:
         return parts[0]
-    out = dict(parts[0])
+    out = {k: v for k, v in parts[0].items() if k != "side"}
     out["channels"] = [c for q in parts for c in q["channels"]]
     out["ok"] = all(q["ok"] for q in parts)
     out["n_trials"] = sum(q["n_trials"] for q in parts)
@@ -103,4 +109,7 @@ def merge_quality(parts: list[dict[str, Any]]) -> dict[str, Any]:
         for k, v in q["normalisation"].items():
             norm.setdefault(k, set()).add(v)
     out["normalisation"] = {k: " / ".join(sorted(v)) for k, v in norm.items()}
+    out["sides"] = {
+        q["side"]: {k: v for k, v in q.items() if k not in ("side", "channels")} for q in parts
+    }
     return out
