@@ -146,12 +146,16 @@ def mahony_loop(
 
     Examples
     --------
+    Turning about the vertical at 0.01 rad per sample for 100 samples, with
+    the accelerometer level (it cannot see a turn about gravity):
+
     >>> import numpy as np
-    >>> n = 3; g = np.zeros((n, 3, 1)); a = np.zeros((n, 3, 1)); a[:, 2] = 1.0
-    >>> out = np.zeros((n, 4, 1)); out[0, 0] = 1.0
-    >>> mahony_loop(g, a, None, 0.02, 0.0, 0.01, out)
-    >>> out[-1, :, 0].tolist()
-    [1.0, 0.0, 0.0, 0.0]
+    >>> g = np.zeros((101, 3, 1)); g[:, 2] = 0.01
+    >>> a = np.zeros((101, 3, 1)); a[:, 2] = 1.0
+    >>> q = np.zeros((101, 4, 1)); q[0, 0] = 1.0
+    >>> mahony_loop(g, a, None, 0.02, 0.0, 0.01, q)
+    >>> round(float(2 * np.arctan2(q[-1, 3, 0], q[-1, 0, 0])), 4)   # yaw, rad (first order)
+    1.0
     """
     _, loop = _compiled()
     loop(g, a, a if m is None else m, m is not None, kp_dt, ki_dt, dt, out)
