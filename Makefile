@@ -68,6 +68,7 @@ bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python benchmarks/bench_emg.py
 	$(BENCH_VENV)/bin/python benchmarks/bench_stream_dsp.py
 	$(BENCH_VENV)/bin/python benchmarks/bench_stream.py
+	$(BENCH_VENV)/bin/python benchmarks/bench_imu.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
