@@ -31,7 +31,7 @@ compensation; it never makes a diagnosis.
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -47,16 +47,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
+from nkt_motion.assess.kinds import KINDS, Kind
 from nkt_motion.errors import ValidationError
 
 __all__ = ["KINDS", "CompensationClassifier", "group_splits", "make_pipeline"]
 
 logger = logging.getLogger(__name__)
 
-#: The pipeline kinds :class:`CompensationClassifier` accepts.
-KINDS: tuple[str, ...] = ("logistic", "boosting")
-
-Kind = Literal["logistic", "boosting"]
 Split = tuple[NDArray[np.intp], NDArray[np.intp]]
 
 

@@ -20,8 +20,9 @@ from typing import Literal
 
 import pandas as pd
 
-from nkt_motion.assess.classify import CompensationClassifier, Kind
+from nkt_motion.assess.classify import CompensationClassifier
 from nkt_motion.assess.crossval import cross_validate, evaluate_held_out, prepare_table
+from nkt_motion.assess.kinds import Kind
 from nkt_motion.assess.metrics import CVReport
 from nkt_motion.assess.modelio import ModelCard
 from nkt_motion.errors import ValidationError

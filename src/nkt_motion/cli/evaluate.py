@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from nkt_motion.assess import evaluate_model, load_model, read_trial_table
-
 __all__ = ["register", "run"]
 
 
@@ -70,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     ...
     nkt_motion.errors.FileFormatError: absent.skops: model file not found
     """
+    from nkt_motion.assess import evaluate_model, load_model, read_trial_table
+
     estimator, card = load_model(args.model)
     table = read_trial_table(args.table)
     report = evaluate_model(estimator, card, table, mode=args.mode, label=args.label)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from nkt_motion.assess import KINDS, read_trial_table, save_model, train_model
+from nkt_motion.assess.kinds import KINDS
 
 __all__ = ["register", "run"]
 
@@ -79,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
     ...
     nkt_motion.errors.FileFormatError: absent.csv: trial table not found
     """
+    from nkt_motion.assess import read_trial_table, save_model, train_model
+
     table = read_trial_table(args.table)
     estimator, card, report = train_model(
         table,
