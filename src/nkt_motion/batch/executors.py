@@ -54,7 +54,7 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 PRELOAD = (
     "__main__",
     "nkt_motion.batch.analyse",
-    "nkt_motion.assess",
+    "nkt_motion.assess.pipeline",
     "nkt_motion.io",
     "nkt_motion.dsp._preload",
 )
