@@ -71,8 +71,8 @@ class SessionResult:
     report : Path or None
         The HTML report written.
     recorded_at : str or None
-        When the session was recorded (ISO 8601, UTC), if its files say
-        (:func:`nkt_motion.index.recorded_at_of`).
+        When the session was recorded, if its files say (ISO 8601: UTC with
+        an offset, or local time as given; :func:`nkt_motion.index.recorded_at_of`).
     """
 
     source: SessionSource

@@ -22,8 +22,9 @@ Identity (every row):
     windows, see :mod:`nkt_motion.io.windows`; ``nkt-motion analyze`` reads a
     recording the same way with the same options); ``subject``, ``session``,
     ``protocol``, ``side``; ``recorded_at`` (when the session was recorded,
-    ISO 8601 UTC, from its files: ``meta["recorded_at"]``, BIDS ``acq_time``
-    or the EDF/BDF start date; empty when undated or not analysed).
+    ISO 8601, UTC with an offset or local time as given, from its files:
+    ``meta["recorded_at"]``, BIDS ``acq_time`` or the EDF/BDF start date;
+    empty when undated or not analysed).
 Session rows:
     ``n_trials`` (trials in the trial table), ``quality_ok`` (every channel
     usable), ``quality_problem`` (why no trial could be analysed, if so).
